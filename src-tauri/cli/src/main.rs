@@ -1,0 +1,201 @@
+//! `paddock`: the command line over Paddock's engine. Agents' hooks call it for
+//! every action, so it starts fast and links no GTK or WebKit. Every failure is
+//! one clear line on stderr and a non-zero exit; nothing here deletes state.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use paddock_engine::{audit, doctor, PaddockHome, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "paddock",
+    about = "Paddock: a fence, a gate and a logbook around coding agents",
+    long_about = "Paddock gives a coding agent a scoped workspace, a goal and a review path before it gets autonomy.\n\
+                  State lives in $PADDOCK_HOME (default: the platform's data directory).",
+    disable_version_flag = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print Paddock's version and where its state lives.
+    Version,
+    /// The audit log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
+    Doctor {
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Print the timeline of events.
+    Show {
+        /// Only this task's events.
+        #[arg(long)]
+        task: Option<String>,
+        /// One JSON object per line instead of the readable timeline.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Walk the hash chain and name every edited, inserted or deleted row.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            // One line: clap's first line names the problem; the rest is usage.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim();
+            eprintln!(
+                "paddock: {} (see `paddock --help`)",
+                first.trim_start_matches("error: ")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("paddock: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_store() -> anyhow::Result<Store> {
+    let home = PaddockHome::locate()?;
+    Ok(Store::open_home(&home)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Version => {
+            let home = PaddockHome::locate()?;
+            println!("paddock {}", paddock_engine::VERSION);
+            println!("state: {}", home.root().display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log { command } => {
+            let store = open_store()?;
+            match command {
+                LogCommand::Show { task, json } => {
+                    let events =
+                        audit::list(&store, task.as_deref()).context("reading the audit log")?;
+                    if json {
+                        for e in &events {
+                            println!("{}", serde_json::to_string(e)?);
+                        }
+                    } else if events.is_empty() {
+                        println!(
+                            "(no events{})",
+                            task.map(|t| format!(" for task {t}")).unwrap_or_default()
+                        );
+                    } else {
+                        for e in &events {
+                            println!("{}", timeline_line(e));
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                LogCommand::Verify => {
+                    let report = audit::verify(&store).context("verifying the audit log")?;
+                    if report.is_intact() {
+                        println!(
+                            "ok: {} events, hash chain intact ({})",
+                            report.events,
+                            store.path().display()
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    } else {
+                        println!(
+                            "TAMPERED: {} events, {} problem(s) in {}",
+                            report.events,
+                            report.problems.len(),
+                            store.path().display()
+                        );
+                        for p in &report.problems {
+                            println!("  - {p}");
+                        }
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
+        }
+        Command::Doctor { json } => {
+            let checks = doctor::run_all();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&checks)?);
+            } else {
+                for c in &checks {
+                    let mark = match c.health {
+                        doctor::Health::Ok => "OK     ",
+                        doctor::Health::Missing => "MISSING",
+                    };
+                    println!("{mark} {:<28} {}", c.name, c.evidence);
+                    if !c.fix.is_empty() {
+                        println!("        {:<28} fix: {}", "", c.fix);
+                    }
+                }
+            }
+            let all_ok = checks.iter().all(|c| c.health == doctor::Health::Ok);
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+/// `2026-12-04 15:56:06  task-1  task.created  user  reason  {payload}`
+fn timeline_line(e: &audit::Event) -> String {
+    let when = e.at.replacen('T', " ", 1);
+    let when = when
+        .split('.')
+        .next()
+        .unwrap_or(&when)
+        .trim_end_matches('Z');
+    let payload = if e.payload == "{}" {
+        String::new()
+    } else {
+        format!("  {}", e.payload)
+    };
+    format!(
+        "#{:<5} {}  {:<14} {:<22} {:<14} {}{}",
+        e.id,
+        when,
+        e.task.as_deref().unwrap_or("-"),
+        e.kind,
+        e.actor,
+        e.reason,
+        payload
+    )
+}

@@ -1,0 +1,206 @@
+//! The eight steps of the fence, each measured from real state. The app's
+//! wizard and `paddock check` show these; neither computes a state itself.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::audit;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/backend/bindings/")]
+pub enum StepId {
+    Workspace,
+    Branch,
+    Goal,
+    Secrets,
+    Network,
+    Commands,
+    Logs,
+    Review,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 8] = [
+        StepId::Workspace,
+        StepId::Branch,
+        StepId::Goal,
+        StepId::Secrets,
+        StepId::Network,
+        StepId::Commands,
+        StepId::Logs,
+        StepId::Review,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            StepId::Workspace => "Workspace",
+            StepId::Branch => "Branch",
+            StepId::Goal => "Goal",
+            StepId::Secrets => "Secrets",
+            StepId::Network => "Network",
+            StepId::Commands => "Commands",
+            StepId::Logs => "Logs",
+            StepId::Review => "Review",
+        }
+    }
+
+    /// Why the step matters, in one sentence.
+    pub fn why(self) -> &'static str {
+        match self {
+            StepId::Workspace => {
+                "The agent works in its own worktree, so your checkout stays untouched."
+            }
+            StepId::Branch => "A dedicated branch keeps the base branch out of the agent's reach.",
+            StepId::Goal => "A narrow goal keeps the change small enough to review.",
+            StepId::Secrets => "Secrets live in the OS keychain, not in files the agent can read.",
+            StepId::Network => {
+                "Traffic goes through an allowlist; unknown destinations wait for you."
+            }
+            StepId::Commands => {
+                "Every action is allowed, asked or denied by a policy you can read."
+            }
+            StepId::Logs => "An append-only log reconstructs what happened and why.",
+            StepId::Review => "Nothing merges into the base branch until you approve the diff.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/backend/bindings/")]
+pub enum StepStatus {
+    /// Measured and in place.
+    Ok,
+    /// In place, with something to look at.
+    Warn,
+    /// Measured and broken.
+    Fail,
+    /// Paddock cannot set this up yet, or nothing has been set up.
+    NotSetUp,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export, export_to = "../../../ui/src/backend/bindings/")]
+pub struct StepState {
+    pub id: StepId,
+    pub title: String,
+    pub why: String,
+    pub status: StepStatus,
+    /// What Paddock measured, in one line.
+    pub summary: String,
+}
+
+fn step(id: StepId, status: StepStatus, summary: impl Into<String>) -> StepState {
+    StepState {
+        id,
+        title: id.title().into(),
+        why: id.why().into(),
+        status,
+        summary: summary.into(),
+    }
+}
+
+/// The eight steps as they stand, in order.
+pub fn steps(store: &Store) -> Vec<StepState> {
+    StepId::ALL
+        .iter()
+        .map(|&id| match id {
+            StepId::Logs => logs_step(store),
+            StepId::Workspace | StepId::Branch | StepId::Goal => step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: this version of Paddock cannot create tasks yet.",
+            ),
+            StepId::Secrets => step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: this version of Paddock does not scan for secrets yet.",
+            ),
+            StepId::Network => step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: this version of Paddock has no network proxy yet.",
+            ),
+            StepId::Commands => step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: this version of Paddock does not decide agent commands yet.",
+            ),
+            StepId::Review => step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: this version of Paddock has no review queue yet.",
+            ),
+        })
+        .collect()
+}
+
+fn logs_step(store: &Store) -> StepState {
+    match audit::verify(store) {
+        Ok(report) if report.is_intact() => step(
+            StepId::Logs,
+            StepStatus::Ok,
+            format!(
+                "{} event{} in {}; hash chain verified.",
+                report.events,
+                if report.events == 1 { "" } else { "s" },
+                store.path().display()
+            ),
+        ),
+        Ok(report) => step(
+            StepId::Logs,
+            StepStatus::Fail,
+            format!(
+                "{} events; the hash chain is broken: {}.",
+                report.events,
+                report
+                    .problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        Err(e) => step(
+            StepId::Logs,
+            StepStatus::Fail,
+            format!("Cannot read the log: {e}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{record, Actor, NewEvent};
+
+    #[test]
+    fn logs_step_reports_the_real_event_count_and_a_broken_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("p.db")).unwrap();
+        for _ in 0..3 {
+            record(&mut s, NewEvent::new("x", Actor::User, "r")).unwrap();
+        }
+        let all = steps(&s);
+        assert_eq!(all.len(), 8);
+        let logs = all.iter().find(|s| s.id == StepId::Logs).unwrap();
+        assert_eq!(logs.status, StepStatus::Ok);
+        assert!(logs.summary.starts_with("3 events"), "{}", logs.summary);
+
+        s.conn()
+            .execute_batch("DROP TRIGGER events_no_update; UPDATE events SET reason='y' WHERE id=2")
+            .unwrap();
+        let logs = steps(&s)
+            .into_iter()
+            .find(|s| s.id == StepId::Logs)
+            .unwrap();
+        assert_eq!(logs.status, StepStatus::Fail);
+        assert!(
+            logs.summary.contains("row 2 was edited"),
+            "{}",
+            logs.summary
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! Paddock's engine: every safety decision lives here, behind small APIs that
+//! the desktop shell and the `paddock` CLI both call. Nothing in this crate
+//! knows about Tauri, a window or a terminal.
+
+pub mod approvals;
+pub mod audit;
+pub mod checklist;
+pub mod doctor;
+pub mod home;
+pub mod store;
+pub mod time;
+
+pub use home::PaddockHome;
+pub use store::{Store, StoreError};
+
+/// The engine's version, shown by `paddock version` and the app's About line.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,34 @@
+//! Paddock's desktop shell: Tauri commands and events over the engine, the
+//! tray icon, and nothing else. Every state shown comes from `paddock_engine`.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod tray;
+
+use tauri::Manager;
+
+fn main() {
+    let result = tauri::Builder::default()
+        // A second launch focuses the running window instead of starting another app.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tray::show_main_window(app);
+        }))
+        .invoke_handler(tauri::generate_handler![
+            commands::steps,
+            commands::audit_status,
+            commands::doctor,
+            commands::app_info,
+        ])
+        .setup(|app| {
+            let home = paddock_engine::PaddockHome::locate()?;
+            app.manage(commands::AppState { home });
+            tray::install(app.handle())?;
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("paddock-app: error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,80 @@
+import { useCallback, useEffect, useState } from "react";
+import type { AppInfo, Backend, DoctorCheck, StepState } from "./backend";
+import { StepList } from "./components/StepList";
+import { StepDetail } from "./components/StepDetail";
+import { firstStepToOpen, progress } from "./wizard";
+
+export function App({ backend }: { backend: Backend }) {
+  const [steps, setSteps] = useState<StepState[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<StepState["id"] | null>(null);
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [doctor, setDoctor] = useState<DoctorCheck[] | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      const s = await backend.steps();
+      setSteps(s);
+      setError(null);
+      setSelected((cur) => cur ?? firstStepToOpen(s));
+    } catch (e) {
+      setError(String(e));
+    }
+  }, [backend]);
+
+  useEffect(() => {
+    void refresh();
+    backend.appInfo().then(setInfo, () => undefined);
+    const t = setInterval(() => void refresh(), 3000);
+    return () => clearInterval(t);
+  }, [backend, refresh]);
+
+  const current = steps?.find((s) => s.id === selected) ?? null;
+  const p = steps ? progress(steps) : null;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo" aria-hidden>⫼</span> Paddock
+        </div>
+        <div className="headline" data-testid="headline">
+          {p ? p.headline : "Reading Paddock's state…"}
+        </div>
+        <div className="meta">{info ? `v${info.version} · ${info.home}` : ""}</div>
+      </header>
+      {error && (
+        <div className="error" role="alert" data-testid="error">
+          Paddock cannot read its state: {error}
+        </div>
+      )}
+      <main className="wizard">
+        <StepList steps={steps ?? []} selected={selected} onSelect={setSelected} />
+        <section className="detail">
+          {current ? (
+            <StepDetail step={current} />
+          ) : (
+            <p className="muted">Loading the eight steps…</p>
+          )}
+          <section className="doctor">
+            <h3>This machine</h3>
+            {doctor ? (
+              <ul data-testid="doctor">
+                {doctor.map((c) => (
+                  <li key={c.name} className={c.health}>
+                    <strong>{c.name}</strong>: {c.evidence}
+                    {c.fix && <div className="fix">Fix: {c.fix}</div>}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <button onClick={() => backend.doctor().then(setDoctor, (e) => setError(String(e)))}>
+                Check this machine
+              </button>
+            )}
+          </section>
+        </section>
+      </main>
+    </div>
+  );
+}
