@@ -6,9 +6,12 @@ pub mod approvals;
 pub mod audit;
 pub mod checklist;
 pub mod doctor;
+pub mod goal;
 pub mod home;
 pub mod store;
+pub mod task;
 pub mod time;
+pub mod workspace;
 
 pub use home::PaddockHome;
 pub use store::{Store, StoreError};

@@ -18,12 +18,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Schema history. Append only: a released migration is never edited.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("store/001_audit_approvals.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("store/001_audit_approvals.sql")),
+        M::up(include_str!("store/002_tasks.sql")),
+    ])
 }
 
 /// The newest schema version this build understands.
 pub fn schema_version() -> usize {
-    1
+    2
 }
 
 #[derive(Debug, thiserror::Error)]
