@@ -8,6 +8,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use paddock_engine::{audit, doctor, PaddockHome, Store};
 
+mod task_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "paddock",
@@ -29,6 +31,11 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+    /// Tasks: a branch, a worktree outside your checkout, and a goal.
+    Task {
+        #[command(subcommand)]
+        command: task_cmd::TaskCommand,
     },
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
@@ -149,6 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Task { command } => task_cmd::run(command),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {
