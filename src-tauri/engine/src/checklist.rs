@@ -6,6 +6,8 @@ use ts_rs::TS;
 
 use crate::audit;
 use crate::store::Store;
+use crate::task::{self, Task};
+use crate::workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -103,16 +105,22 @@ fn step(id: StepId, status: StepStatus, summary: impl Into<String>) -> StepState
 }
 
 /// The eight steps as they stand, in order.
+/// Workspace, Branch and Goal are measured from the newest active task.
 pub fn steps(store: &Store) -> Vec<StepState> {
+    let active = task::newest_active(store);
     StepId::ALL
         .iter()
         .map(|&id| match id {
             StepId::Logs => logs_step(store),
-            StepId::Workspace | StepId::Branch | StepId::Goal => step(
-                id,
-                StepStatus::NotSetUp,
-                "Not set up: this version of Paddock cannot create tasks yet.",
-            ),
+            StepId::Workspace | StepId::Branch | StepId::Goal => match &active {
+                Ok(Some(t)) => task_step(id, t),
+                Ok(None) => step(
+                    id,
+                    StepStatus::NotSetUp,
+                    "Not set up: no active task yet; create one with `paddock task new`.",
+                ),
+                Err(e) => step(id, StepStatus::Fail, format!("Cannot read tasks: {e}")),
+            },
             StepId::Secrets => step(
                 id,
                 StepStatus::NotSetUp,
@@ -135,6 +143,58 @@ pub fn steps(store: &Store) -> Vec<StepState> {
             ),
         })
         .collect()
+}
+
+fn task_step(id: StepId, t: &Task) -> StepState {
+    let wt = std::path::Path::new(&t.worktree);
+    match id {
+        StepId::Workspace if wt.is_dir() => step(
+            id,
+            StepStatus::Ok,
+            format!("Task {} works in {}.", t.id, t.worktree),
+        ),
+        StepId::Workspace => step(
+            id,
+            StepStatus::Fail,
+            format!("Task {}'s worktree {} is missing.", t.id, t.worktree),
+        ),
+        StepId::Branch => match workspace::worktree_branch(wt) {
+            Some(b) if b == t.branch => step(
+                id,
+                StepStatus::Ok,
+                format!("On {}; {} is protected.", t.branch, t.base),
+            ),
+            Some(b) => step(
+                id,
+                StepStatus::Fail,
+                format!(
+                    "The worktree is on {b}, not on the task branch {}.",
+                    t.branch
+                ),
+            ),
+            None => step(
+                id,
+                StepStatus::Fail,
+                format!("The worktree is not on a branch (expected {}).", t.branch),
+            ),
+        },
+        _ if t.goal_warnings.is_empty() => step(id, StepStatus::Ok, format!("\"{}\"", t.goal)),
+        _ => step(
+            id,
+            StepStatus::Warn,
+            format!(
+                "\"{}\" (created despite {} goal warning{}: {})",
+                t.goal,
+                t.goal_warnings.len(),
+                if t.goal_warnings.len() == 1 { "" } else { "s" },
+                t.goal_warnings
+                    .iter()
+                    .map(|w| w.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
 }
 
 fn logs_step(store: &Store) -> StepState {

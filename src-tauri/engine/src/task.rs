@@ -628,3 +628,137 @@ pub fn discard(
         ..preview
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn setup() -> (tempfile::TempDir, PathBuf, PaddockHome, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let repo = root.join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("a.txt"), "a").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-qm", "one"]);
+        let home = PaddockHome::at(root.join("home")).unwrap();
+        let store = Store::open_home(&home).unwrap();
+        (dir, repo, home, store)
+    }
+
+    fn new(repo: &Path) -> NewTask {
+        NewTask {
+            repo: repo.to_owned(),
+            goal: "Fix checkout tax calculation and add tests".into(),
+            base: None,
+            agent: Agent::Codex,
+            copy: vec![],
+            accept_goal_warnings: false,
+        }
+    }
+
+    #[test]
+    fn a_name_already_taken_gets_a_new_unique_one() {
+        let (_d, repo, home, mut store) = setup();
+        // Someone already has the branch the first id would give.
+        git(
+            &repo,
+            &[
+                "branch",
+                "paddock/fix-checkout-tax-calculation-and-aaaaaaaa",
+            ],
+        );
+        let mut ids = ["aaaaaaaa", "bbbbbbbb", "bbbbbbbb", "cccccccc"].into_iter();
+        let mut next = || ids.next().unwrap().to_owned();
+        let t = create_with_ids(&mut store, &home, new(&repo), &mut next).unwrap();
+        assert_eq!(t.id, "bbbbbbbb");
+        // The same id again: the stored task holds it, so the next one is used.
+        let t2 = create_with_ids(&mut store, &home, new(&repo), &mut next).unwrap();
+        assert_eq!(t2.id, "cccccccc");
+        // The pre-existing branch is left alone.
+        assert_eq!(
+            git(
+                &repo,
+                &[
+                    "rev-parse",
+                    "paddock/fix-checkout-tax-calculation-and-aaaaaaaa"
+                ]
+            ),
+            git(&repo, &["rev-parse", "main"])
+        );
+    }
+
+    #[test]
+    fn a_failure_while_recording_removes_the_branch_and_worktree_it_made() {
+        let (_d, repo, home, mut store) = setup();
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TRIGGER provoke BEFORE INSERT ON tasks
+                 BEGIN SELECT RAISE(ABORT, 'provoked failure'); END;",
+            )
+            .unwrap();
+        let e = create(&mut store, &home, new(&repo)).unwrap_err();
+        assert!(e.to_string().contains("provoked failure"), "{e}");
+        assert_eq!(git(&repo, &["branch", "--list", "paddock/*"]), "");
+        assert_eq!(git(&repo, &["worktree", "list"]).lines().count(), 1);
+        let scope = home.worktrees().join("repo");
+        assert_eq!(std::fs::read_dir(scope).unwrap().count(), 0);
+        assert!(list(&store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_failure_while_logging_removes_the_row_too() {
+        let (_d, repo, home, mut store) = setup();
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TRIGGER provoke BEFORE INSERT ON events
+                 BEGIN SELECT RAISE(ABORT, 'provoked log failure'); END;",
+            )
+            .unwrap();
+        let e = create(&mut store, &home, new(&repo)).unwrap_err();
+        assert!(e.to_string().contains("provoked log failure"), "{e}");
+        assert_eq!(git(&repo, &["branch", "--list", "paddock/*"]), "");
+        assert!(list(&store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_transition_table_names_every_illegal_move() {
+        for from in TaskState::ALL {
+            for to in TaskState::ALL {
+                let r = from.check_transition(to);
+                assert_eq!(r.is_ok(), from.next().contains(&to));
+                if let Err(e) = r {
+                    assert_eq!(
+                        e.to_string(),
+                        format!("a task cannot go from {from} to {to}")
+                    );
+                }
+            }
+        }
+    }
+}

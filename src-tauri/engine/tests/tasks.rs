@@ -653,3 +653,49 @@ fn a_failure_after_the_branch_exists_leaves_nothing_behind() {
     assert!(task::list(&env.store).unwrap().is_empty());
     assert_eq!(user_side(&snapshot(&repo)), user_side(&before));
 }
+
+#[test]
+fn the_checklist_shows_the_newest_active_task() {
+    use paddock_engine::checklist::{steps, StepId, StepStatus};
+    let mut env = env();
+    let find = |s: &Store, id: StepId| steps(s).into_iter().find(|x| x.id == id).unwrap();
+    for id in [StepId::Workspace, StepId::Branch, StepId::Goal] {
+        let st = find(&env.store, id);
+        assert_eq!(st.status, StepStatus::NotSetUp);
+        assert!(st.summary.contains("no active task yet"), "{}", st.summary);
+    }
+    let repo = shop(&env);
+    let t = task::create(&mut env.store, &env.home, new_task(&repo)).unwrap();
+    let ws = find(&env.store, StepId::Workspace);
+    assert_eq!(ws.status, StepStatus::Ok);
+    assert!(ws.summary.contains(&format!("works in {}", t.worktree)));
+    let br = find(&env.store, StepId::Branch);
+    assert_eq!(br.status, StepStatus::Ok);
+    assert_eq!(br.summary, format!("On {}; main is protected.", t.branch));
+    let goal = find(&env.store, StepId::Goal);
+    assert_eq!(
+        (goal.status, goal.summary),
+        (StepStatus::Ok, format!("\"{GOAL}\""))
+    );
+
+    let mut new = new_task(&repo);
+    new.goal = "Make it better".into();
+    new.accept_goal_warnings = true;
+    let t2 = task::create(&mut env.store, &env.home, new).unwrap();
+    let goal = find(&env.store, StepId::Goal);
+    assert_eq!(goal.status, StepStatus::Warn);
+    assert!(
+        goal.summary.contains("despite 3 goal warnings"),
+        "{}",
+        goal.summary
+    );
+
+    // Discarding the newest makes the older one current again; discarding both leaves none.
+    task::discard(&mut env.store, &env.home, &t2.id, false).unwrap();
+    assert_eq!(find(&env.store, StepId::Goal).status, StepStatus::Ok);
+    task::discard(&mut env.store, &env.home, &t.id, false).unwrap();
+    assert_eq!(
+        find(&env.store, StepId::Workspace).status,
+        StepStatus::NotSetUp
+    );
+}
