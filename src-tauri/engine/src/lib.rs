@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod doctor;
 pub mod goal;
 pub mod home;
+pub mod policy;
 pub mod store;
 pub mod task;
 pub mod time;
