@@ -26,6 +26,7 @@ pub(crate) fn parts(action: &Action, ctx: &TaskContext) -> Vec<Part> {
         cwd: None,
         vars: HashMap::new(),
         out: Vec::new(),
+        prefix: Vec::new(),
     };
     match action {
         Action::Shell { command, cwd } => {
@@ -67,6 +68,8 @@ struct State<'a> {
     cwd: Option<PathBuf>,
     vars: HashMap<String, String>,
     out: Vec<Part>,
+    /// Words of the wrappers around the command being decided.
+    prefix: Vec<String>,
 }
 
 /// Commands that only read, search or inspect.
@@ -901,7 +904,9 @@ impl State<'_> {
     ) {
         let Some(first) = words.first() else { return };
         let texts: Vec<String> = words.iter().map(|w| w.text.clone()).collect();
-        let mut p = Part::new(join(words), OwnedSubject::Command(texts));
+        let mut full = self.prefix.clone();
+        full.extend(texts.iter().cloned());
+        let mut p = Part::new(join(words), OwnedSubject::Command(texts, full));
         for a in assigns {
             if DANGEROUS_ENV.contains(&a.as_str()) {
                 p.raise(
@@ -1329,7 +1334,12 @@ impl State<'_> {
             let own_part = p.clone();
             self.push(own_part);
         }
+        let saved = self.prefix.len();
+        self.prefix.push(name.to_string());
+        self.prefix
+            .extend(args[..start].iter().map(|w| w.text.clone()));
         self.command(&inner, &env_assigns, stdin, piped, depth + 1, inner_unknown);
+        self.prefix.truncate(saved);
         Some(false)
     }
 

@@ -145,7 +145,9 @@ pub(crate) struct Part {
 
 #[derive(Debug, Clone)]
 pub(crate) enum OwnedSubject {
-    Command(Vec<String>),
+    /// The simple command's words, and the words with the wrappers that
+    /// ran it (`npx prisma generate` for `prisma generate`).
+    Command(Vec<String>, Vec<String>),
     File(FileOp, PathBuf),
     Domain(String),
     Mcp(String),
@@ -205,7 +207,7 @@ pub fn decide(action: &Action, ctx: &TaskContext, policy: &Policy) -> Decision {
 
 fn apply_rules(part: &Part, ctx: &TaskContext, policy: &Policy) -> PartDecision {
     let subject = match &part.subject {
-        OwnedSubject::Command(w) => Subject::Command(w),
+        OwnedSubject::Command(w, full) => Subject::Command(w, full),
         OwnedSubject::File(op, p) => Subject::File(*op, p),
         OwnedSubject::Domain(d) => Subject::Domain(d),
         OwnedSubject::Mcp(m) => Subject::Mcp(m),

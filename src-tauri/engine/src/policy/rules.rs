@@ -87,7 +87,7 @@ pub struct Rule {
 
 /// What a rule is matched against.
 pub(crate) enum Subject<'a> {
-    Command(&'a [String]),
+    Command(&'a [String], &'a [String]),
     File(FileOp, &'a Path),
     Domain(&'a str),
     Mcp(&'a str),
@@ -97,8 +97,11 @@ pub(crate) enum Subject<'a> {
 impl Rule {
     pub(crate) fn matches(&self, subject: &Subject, worktree: &Path, home: &Path) -> bool {
         match (&self.matcher, subject) {
-            (RuleMatcher::Command(prefix), Subject::Command(words)) => {
-                words.len() >= prefix.len() && prefix.iter().zip(words.iter()).all(|(p, w)| p == w)
+            (RuleMatcher::Command(prefix), Subject::Command(words, full)) => {
+                let starts = |ws: &[String]| {
+                    ws.len() >= prefix.len() && prefix.iter().zip(ws.iter()).all(|(p, w)| p == w)
+                };
+                starts(words) || starts(full)
             }
             (RuleMatcher::Path { glob, access, .. }, Subject::File(op, path)) => {
                 let access_ok = matches!(
