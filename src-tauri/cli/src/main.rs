@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use paddock_engine::{audit, doctor, PaddockHome, Store};
 
+mod policy_cmd;
 mod task_cmd;
 
 #[derive(Parser)]
@@ -25,6 +26,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Explain what Paddock's policy decides for a command, file, URL or MCP tool.
+    Policy {
+        #[command(subcommand)]
+        command: policy_cmd::PolicyCommand,
+    },
     /// Print Paddock's version and where its state lives.
     Version,
     /// The audit log.
@@ -104,6 +110,7 @@ fn open_store() -> anyhow::Result<Store> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Policy { command } => policy_cmd::run(command),
         Command::Version => {
             let home = PaddockHome::locate()?;
             println!("paddock {}", paddock_engine::VERSION);
