@@ -36,7 +36,10 @@ export function App({ backend }: { backend: Backend }) {
     <div className="app">
       <header className="topbar">
         <div className="brand">
-          <span className="logo" aria-hidden>⫼</span> Paddock
+          <svg className="logo" viewBox="0 0 24 24" width="20" height="20" aria-hidden>
+            <path d="M5 5v14M12 5v14M19 5v14M3 10h18M3 15h18" stroke="currentColor" strokeWidth="2.2" fill="none" strokeLinecap="round" />
+          </svg>
+          Paddock
         </div>
         <div className="headline" data-testid="headline">
           {p ? p.headline : "Reading Paddock's state…"}

@@ -99,17 +99,18 @@ fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> AuditError {
 
 /// The hash of one row: SHA-256 over a JSON array of its fields and the previous hash.
 /// A JSON array keeps field boundaries unambiguous ("ab"+"c" ≠ "a"+"bc").
-fn row_hash(
-    id: EventId,
-    task: Option<&str>,
-    kind: &str,
-    payload: &str,
-    reason: &str,
-    actor: &str,
-    at: &str,
-    prev_hash: &str,
-) -> String {
-    let canonical = serde_json::json!([id, task, kind, payload, reason, actor, at, prev_hash]);
+/// `e.hash` itself is not part of the input.
+fn row_hash(e: &Event) -> String {
+    let canonical = serde_json::json!([
+        e.id,
+        e.task.as_deref(),
+        e.kind,
+        e.payload,
+        e.reason,
+        e.actor,
+        e.at,
+        e.prev_hash
+    ]);
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
@@ -130,40 +131,41 @@ pub fn record(store: &mut Store, event: NewEvent) -> Result<EventId, AuditError>
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(sql("reading the audit chain's head"))?;
-    let id = last_id + 1;
-    let hash = row_hash(
-        id,
-        event.task.as_deref(),
-        &event.kind,
-        &payload,
-        &event.reason,
-        &actor,
-        &at,
-        &last_hash,
-    );
+    let mut row = Event {
+        id: last_id + 1,
+        task: event.task,
+        kind: event.kind,
+        payload,
+        reason: event.reason,
+        actor,
+        at,
+        prev_hash: last_hash,
+        hash: String::new(),
+    };
+    row.hash = row_hash(&row);
     tx.execute(
         "INSERT INTO events (id, task, kind, payload, reason, actor, at, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            id,
-            event.task,
-            event.kind,
-            payload,
-            event.reason,
-            actor,
-            at,
-            last_hash,
-            hash
+            row.id,
+            row.task,
+            row.kind,
+            row.payload,
+            row.reason,
+            row.actor,
+            row.at,
+            row.prev_hash,
+            row.hash
         ],
     )
     .map_err(sql("appending an audit event"))?;
     tx.execute(
         "UPDATE audit_head SET last_id = ?1, last_hash = ?2, count = ?3 WHERE one = 1",
-        params![id, hash, count + 1],
+        params![row.id, row.hash, count + 1],
     )
     .map_err(sql("moving the audit chain's head"))?;
     tx.commit().map_err(sql("committing an audit event"))?;
-    Ok(id)
+    Ok(row.id)
 }
 
 fn read_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
@@ -347,16 +349,7 @@ fn walk(store: &Store) -> Result<ChainReport, AuditError> {
                 previous: prev_id,
             });
         }
-        let expect = row_hash(
-            e.id,
-            e.task.as_deref(),
-            &e.kind,
-            &e.payload,
-            &e.reason,
-            &e.actor,
-            &e.at,
-            &e.prev_hash,
-        );
+        let expect = row_hash(&e);
         if expect != e.hash {
             problems.push(ChainProblem::Edited { row: e.id });
         }

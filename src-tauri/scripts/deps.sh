@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what Paddock needs and skips what is already there. Sourced by
+# run-app.sh and tests/run-all.sh; safe to run again and again.
+set -euo pipefail
+
+PADDOCK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Debian packages: to build the app, and (with "test") to run its tests.
+paddock_apt_packages() {
+  local pkgs=(pkg-config build-essential git libwebkit2gtk-4.1-dev libgtk-3-dev
+              libayatana-appindicator3-dev librsvg2-dev libssl-dev libsqlite3-dev bubblewrap)
+  if [ "${1:-}" = test ]; then
+    pkgs+=(xvfb webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst sqlite3 x11-utils)
+  fi
+  printf '%s\n' "${pkgs[@]}"
+}
+
+paddock_install_apt() {
+  local missing=()
+  while read -r p; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done < <(paddock_apt_packages "${1:-}")
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "Debian packages: all present"
+    return
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo="sudo"; else
+      echo "paddock: missing Debian packages (${missing[*]}) and no root or sudo to install them" >&2
+      exit 1
+    fi
+  fi
+  say "Installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+paddock_install_tauri_driver() {
+  if command -v tauri-driver >/dev/null || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+    say "tauri-driver: present"
+  else
+    say "Installing tauri-driver (cargo install, about 2 minutes)"
+    cargo install tauri-driver --locked --version 2.1.0
+  fi
+}
+
+paddock_build_ui() {
+  cd "$PADDOCK_ROOT/ui"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "Installing the UI's npm packages"
+    npm ci --no-audit --no-fund
+  fi
+  say "Building the UI"
+  npm run --silent build
+  cd "$PADDOCK_ROOT"
+}
