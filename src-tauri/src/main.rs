@@ -4,6 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod tasks;
 mod tray;
 
 use tauri::Manager;
@@ -14,11 +15,19 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             tray::show_main_window(app);
         }))
+        // The native folder picker for choosing a task's repository.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::steps,
             commands::audit_status,
             commands::doctor,
             commands::app_info,
+            tasks::inspect_repo,
+            tasks::repo_branches,
+            tasks::check_goal,
+            tasks::create_task,
+            tasks::list_tasks,
+            tasks::discard_task,
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;
