@@ -1,8 +1,13 @@
 import { useCallback, useEffect, useState } from "react";
-import type { AppInfo, Backend, DoctorCheck, StepState } from "./backend";
+import type { AppInfo, Backend, DoctorCheck, StepState, Task } from "./backend";
 import { StepList } from "./components/StepList";
 import { StepDetail } from "./components/StepDetail";
+import { NewTaskForm } from "./components/NewTaskForm";
+import { TaskList } from "./components/TaskList";
 import { firstStepToOpen, progress } from "./wizard";
+import { isTaskStep } from "./tasks";
+
+type View = "steps" | "tasks";
 
 export function App({ backend }: { backend: Backend }) {
   const [steps, setSteps] = useState<StepState[] | null>(null);
@@ -10,6 +15,18 @@ export function App({ backend }: { backend: Backend }) {
   const [selected, setSelected] = useState<StepState["id"] | null>(null);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [doctor, setDoctor] = useState<DoctorCheck[] | null>(null);
+  const [view, setView] = useState<View>("steps");
+  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [tasksError, setTasksError] = useState<string | null>(null);
+
+  const refreshTasks = useCallback(async () => {
+    try {
+      setTasks(await backend.listTasks());
+      setTasksError(null);
+    } catch (e) {
+      setTasksError(String(e));
+    }
+  }, [backend]);
 
   const refresh = useCallback(async () => {
     try {
@@ -24,10 +41,19 @@ export function App({ backend }: { backend: Backend }) {
 
   useEffect(() => {
     void refresh();
+    void refreshTasks();
     backend.appInfo().then(setInfo, () => undefined);
-    const t = setInterval(() => void refresh(), 3000);
+    const t = setInterval(() => {
+      void refresh();
+      void refreshTasks();
+    }, 3000);
     return () => clearInterval(t);
-  }, [backend, refresh]);
+  }, [backend, refresh, refreshTasks]);
+
+  const onCreated = useCallback(() => {
+    void refresh();
+    void refreshTasks();
+  }, [refresh, refreshTasks]);
 
   const current = steps?.find((s) => s.id === selected) ?? null;
   const p = steps ? progress(steps) : null;
@@ -41,6 +67,14 @@ export function App({ backend }: { backend: Backend }) {
           </svg>
           Paddock
         </div>
+        <nav className="views" aria-label="Views">
+          <button className={view === "steps" ? "active" : ""} onClick={() => setView("steps")} data-testid="nav-steps">
+            Steps
+          </button>
+          <button className={view === "tasks" ? "active" : ""} onClick={() => setView("tasks")} data-testid="nav-tasks">
+            Tasks{tasks && tasks.length > 0 ? ` (${tasks.length})` : ""}
+          </button>
+        </nav>
         <div className="headline" data-testid="headline">
           {p ? p.headline : "Reading Paddock's state…"}
         </div>
@@ -51,33 +85,53 @@ export function App({ backend }: { backend: Backend }) {
           Paddock cannot read its state: {error}
         </div>
       )}
-      <main className="wizard">
-        <StepList steps={steps ?? []} selected={selected} onSelect={setSelected} />
-        <section className="detail">
-          {current ? (
-            <StepDetail step={current} />
-          ) : (
-            <p className="muted">Loading the eight steps…</p>
-          )}
-          <section className="doctor">
-            <h3>This machine</h3>
-            {doctor ? (
-              <ul data-testid="doctor">
-                {doctor.map((c) => (
-                  <li key={c.name} className={c.health}>
-                    <strong>{c.name}</strong>: {c.evidence}
-                    {c.fix && <div className="fix">Fix: {c.fix}</div>}
-                  </li>
-                ))}
-              </ul>
-            ) : (
-              <button onClick={() => backend.doctor().then(setDoctor, (e) => setError(String(e)))}>
-                Check this machine
-              </button>
-            )}
+      {view === "tasks" ? (
+        <main className="wizard">
+          <section className="detail">
+            <TaskList
+              backend={backend}
+              tasks={tasks}
+              error={tasksError}
+              onChanged={onCreated}
+              onNewTask={() => {
+                setSelected("workspace");
+                setView("steps");
+              }}
+            />
           </section>
-        </section>
-      </main>
+        </main>
+      ) : (
+        <main className="wizard">
+          <StepList steps={steps ?? []} selected={selected} onSelect={setSelected} />
+          <section className="detail">
+            {current ? (
+              <StepDetail step={current} />
+            ) : (
+              <p className="muted">Loading the eight steps…</p>
+            )}
+            {isTaskStep(selected) && (
+              <NewTaskForm backend={backend} onCreated={onCreated} onShowTasks={() => setView("tasks")} />
+            )}
+            <section className="doctor">
+              <h3>This machine</h3>
+              {doctor ? (
+                <ul data-testid="doctor">
+                  {doctor.map((c) => (
+                    <li key={c.name} className={c.health}>
+                      <strong>{c.name}</strong>: {c.evidence}
+                      {c.fix && <div className="fix">Fix: {c.fix}</div>}
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <button onClick={() => backend.doctor().then(setDoctor, (e) => setError(String(e)))}>
+                  Check this machine
+                </button>
+              )}
+            </section>
+          </section>
+        </main>
+      )}
     </div>
   );
 }
