@@ -16,17 +16,21 @@ use rusqlite_migration::{MigrationDefinitionError, Migrations, M};
 /// when it does give up the caller fails closed.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Schema history. Append only: a released migration is never edited.
+/// Schema history, oldest first. Append only: a released migration is never
+/// edited, and a new one goes at the end (its file numbered by its position).
+const MIGRATIONS: &[&str] = &[
+    include_str!("store/001_audit_approvals.sql"),
+    include_str!("store/002_tasks.sql"),
+    include_str!("store/003_approvals_rules.sql"),
+];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("store/001_audit_approvals.sql")),
-        M::up(include_str!("store/002_tasks.sql")),
-    ])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// The newest schema version this build understands.
 pub fn schema_version() -> usize {
-    2
+    MIGRATIONS.len()
 }
 
 #[derive(Debug, thiserror::Error)]
