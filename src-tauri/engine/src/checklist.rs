@@ -117,7 +117,7 @@ pub fn steps(store: &Store) -> Vec<StepState> {
                 Ok(None) => step(
                     id,
                     StepStatus::NotSetUp,
-                    "Not set up: no active task yet; create one with `paddock task new`.",
+                    "Not set up: no active task yet; create one here with the form below, or with `paddock task new`.",
                 ),
                 Err(e) => step(id, StepStatus::Fail, format!("Cannot read tasks: {e}")),
             },
