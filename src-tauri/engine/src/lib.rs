@@ -2,13 +2,16 @@
 //! the desktop shell and the `paddock` CLI both call. Nothing in this crate
 //! knows about Tauri, a window or a terminal.
 
+pub mod agents;
 pub mod approvals;
 pub mod audit;
 pub mod checklist;
 pub mod doctor;
 pub mod goal;
 pub mod home;
+pub mod hook;
 pub mod policy;
+pub mod redact;
 pub mod store;
 pub mod task;
 pub mod time;
