@@ -8,6 +8,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use paddock_engine::{audit, doctor, PaddockHome, Store};
 
+mod agent_cmd;
+mod approvals_cmd;
+mod hook_cmd;
 mod policy_cmd;
 mod task_cmd;
 
@@ -43,6 +46,23 @@ enum Command {
         #[command(subcommand)]
         command: task_cmd::TaskCommand,
     },
+    /// Answer one hook event from Claude Code or Codex (stdin → decision). Exits 0 or 2, never 1.
+    Hook(hook_cmd::HookArgs),
+    /// Requests waiting for a person: list, approve, deny.
+    Approvals {
+        #[command(subcommand)]
+        command: approvals_cmd::ApprovalsCommand,
+    },
+    /// Remembered decisions: list, revoke.
+    Rules {
+        #[command(subcommand)]
+        command: approvals_cmd::RulesCommand,
+    },
+    /// Configure an agent (Claude Code, Codex) so every tool call passes through Paddock.
+    Agent {
+        #[command(subcommand)]
+        command: agent_cmd::AgentCommand,
+    },
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -67,6 +87,9 @@ enum LogCommand {
 }
 
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "hook") {
+        hook_cmd::install_panic_guard();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -164,6 +187,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Task { command } => task_cmd::run(command),
+        Command::Hook(args) => Ok(hook_cmd::run(args)),
+        Command::Approvals { command } => approvals_cmd::run(command),
+        Command::Rules { command } => approvals_cmd::run_rules(command),
+        Command::Agent { command } => agent_cmd::run(command),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {
