@@ -18,6 +18,9 @@ pub struct HookArgs {
     /// The task the agent works on (default: the task whose worktree contains the event's cwd).
     #[arg(long)]
     task: Option<String>,
+    /// Paddock's state folder (default: $PADDOCK_HOME, else the platform's data dir).
+    #[arg(long)]
+    home: Option<PathBuf>,
     /// Which agent sends the events: claude or codex (for the log).
     #[arg(long)]
     agent: Option<String>,
@@ -73,9 +76,11 @@ fn answer(args: HookArgs) -> ExitCode {
             .timeout_secs
             .map(Duration::from_secs)
             .unwrap_or_else(approvals::configured_timeout),
-        home: std::env::var_os(paddock_engine::home::HOME_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
+        home: args.home.or_else(|| {
+            std::env::var_os(paddock_engine::home::HOME_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        }),
     };
     let answer = hook::run(&input, &opts);
     if !answer.stdout.is_empty() {

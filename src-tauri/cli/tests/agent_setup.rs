@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::{stderr, stdout, World};
 use sha2::{Digest, Sha256};
@@ -41,8 +41,9 @@ fn claude_settings_send_every_event_through_paddock() {
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let expected = format!(
-        "{} hook --task {t} --agent claude --timeout-secs 30",
-        paddock_exe().display()
+        "{} hook --home {} --task {t} --agent claude --timeout-secs 30",
+        paddock_exe().display(),
+        w.paddock_home().display()
     );
     for event in [
         "PreToolUse",
@@ -170,8 +171,9 @@ fn codex_gets_a_per_task_home_with_trusted_hooks_and_a_workspace_sandbox() {
     assert_eq!(sww["exclude_slash_tmp"].as_bool(), Some(true));
     assert_eq!(sww["exclude_tmpdir_env_var"].as_bool(), Some(true));
     let command = format!(
-        "{} hook --task {t} --agent codex --timeout-secs 30",
-        paddock_exe().display()
+        "{} hook --home {} --task {t} --agent codex --timeout-secs 30",
+        paddock_exe().display(),
+        w.paddock_home().display()
     );
     let state = cfg["hooks"]["state"].as_table().unwrap();
     for (event, label, matcher) in [
@@ -265,8 +267,7 @@ trusted_hash = "{hash}"
 }
 
 fn codex_bin() -> Option<PathBuf> {
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agents/node_modules/.bin/codex");
+    let p = common::agents_dir().join("node_modules/.bin/codex");
     p.exists().then_some(p)
 }
 

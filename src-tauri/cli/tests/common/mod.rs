@@ -2,6 +2,9 @@
 //! and tasks made with `paddock task new`, and the real `paddock` binary.
 #![allow(dead_code)]
 
+pub mod model_server;
+pub mod scenario;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -158,6 +161,15 @@ impl World {
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+    }
+}
+
+/// Where the real agents are installed: `$PADDOCK_AGENTS_DIR`, else
+/// `<repo>/target/agents` (`npm install --prefix target/agents @anthropic-ai/claude-code @openai/codex`).
+pub fn agents_dir() -> PathBuf {
+    match std::env::var_os("PADDOCK_AGENTS_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agents"),
     }
 }
 

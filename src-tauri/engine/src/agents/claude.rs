@@ -35,9 +35,9 @@ pub const DENY_RULES: &[&str] = &[
 
 /// Is this hook handler one Paddock wrote?
 fn is_paddock_handler(h: &Value) -> bool {
-    h.get("command")
-        .and_then(Value::as_str)
-        .is_some_and(|c| c.contains(" hook --task ") && c.contains("--agent claude"))
+    h.get("command").and_then(Value::as_str).is_some_and(|c| {
+        c.contains(" hook --") && c.contains(" --task ") && c.contains("--agent claude")
+    })
 }
 
 /// Where the settings live in a worktree.
@@ -165,7 +165,13 @@ pub fn setup(
     };
     let backups_dir = home.root().join("agents").join(&task.id).join("backups");
     let backup = backup(&path, &backups_dir)?;
-    let command = hook_command(paddock, &task.id, AgentKind::Claude, approval_timeout_secs);
+    let command = hook_command(
+        paddock,
+        home.root(),
+        &task.id,
+        AgentKind::Claude,
+        approval_timeout_secs,
+    );
     merge_settings(
         &mut settings,
         &command,

@@ -183,9 +183,9 @@ fn handlers(config: &Table) -> Vec<(String, usize, usize, String)> {
 }
 
 fn is_paddock_handler(h: &Value) -> bool {
-    h.get("command")
-        .and_then(Value::as_str)
-        .is_some_and(|c| c.contains(" hook --task ") && c.contains("--agent codex"))
+    h.get("command").and_then(Value::as_str).is_some_and(|c| {
+        c.contains(" hook --") && c.contains(" --task ") && c.contains("--agent codex")
+    })
 }
 
 fn table_mut<'a>(t: &'a mut Table, key: &str) -> &'a mut Table {
@@ -390,7 +390,13 @@ pub fn setup(
         }
         (None, None) => Table::new(),
     };
-    let command = hook_command(paddock, &task.id, AgentKind::Codex, approval_timeout_secs);
+    let command = hook_command(
+        paddock,
+        home.root(),
+        &task.id,
+        AgentKind::Codex,
+        approval_timeout_secs,
+    );
     let trusted_from = match (&existing, &user_config) {
         (Some(e), _) => Some((e, path.as_path())),
         (None, Some(u)) => Some((u, user_real.as_path())),

@@ -182,10 +182,19 @@ pub fn quote_for_shell(text: &str) -> String {
 }
 
 /// The `paddock hook` command line an agent runs for every event.
-pub fn hook_command(paddock: &Path, task: &str, agent: AgentKind, timeout_secs: u64) -> String {
+/// The Paddock home is named explicitly, so the hook finds the task's
+/// database whatever environment the agent was started in.
+pub fn hook_command(
+    paddock: &Path,
+    home: &Path,
+    task: &str,
+    agent: AgentKind,
+    timeout_secs: u64,
+) -> String {
     format!(
-        "{} hook --task {} --agent {} --timeout-secs {}",
+        "{} hook --home {} --task {} --agent {} --timeout-secs {}",
         shell_quote(&paddock.to_string_lossy()),
+        shell_quote(&home.to_string_lossy()),
         shell_quote(task),
         agent.as_str(),
         timeout_secs
