@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod approvals;
+pub mod approvals_view;
 pub mod audit;
 pub mod checklist;
 pub mod doctor;
