@@ -3,6 +3,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod approvals;
 mod commands;
 mod tasks;
 mod tray;
@@ -28,6 +29,14 @@ fn main() {
             tasks::create_task,
             tasks::list_tasks,
             tasks::discard_task,
+            approvals::list_pending_approvals,
+            approvals::decide_approval,
+            approvals::list_rules,
+            approvals::revoke_rule,
+            approvals::policy_summary,
+            approvals::save_user_rule,
+            approvals::delete_user_rule,
+            approvals::tray_state,
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;
