@@ -1,13 +1,18 @@
 import { useCallback, useEffect, useState } from "react";
-import type { AppInfo, Backend, DoctorCheck, StepState, Task } from "./backend";
+import type { AppInfo, Backend, DoctorCheck, PendingApproval, StepState, Task } from "./backend";
 import { StepList } from "./components/StepList";
 import { StepDetail } from "./components/StepDetail";
 import { NewTaskForm } from "./components/NewTaskForm";
 import { TaskList } from "./components/TaskList";
+import { ApprovalsScreen } from "./components/ApprovalsScreen";
+import { PolicyEditor } from "./components/PolicyEditor";
 import { firstStepToOpen, progress } from "./wizard";
 import { isTaskStep } from "./tasks";
 
-type View = "steps" | "tasks";
+type View = "steps" | "tasks" | "approvals";
+
+/** How often the pending requests are read while the app runs (the tray's event also triggers a read). */
+const PENDING_EVERY_MS = 1000;
 
 export function App({ backend }: { backend: Backend }) {
   const [steps, setSteps] = useState<StepState[] | null>(null);
@@ -18,6 +23,33 @@ export function App({ backend }: { backend: Backend }) {
   const [view, setView] = useState<View>("steps");
   const [tasks, setTasks] = useState<Task[] | null>(null);
   const [tasksError, setTasksError] = useState<string | null>(null);
+  const [pending, setPending] = useState<PendingApproval[] | null>(null);
+  const [pendingError, setPendingError] = useState<string | null>(null);
+
+  const refreshPending = useCallback(async () => {
+    try {
+      setPending(await backend.listPendingApprovals());
+      setPendingError(null);
+    } catch (e) {
+      setPendingError(String(e));
+    }
+  }, [backend]);
+
+  useEffect(() => {
+    void refreshPending();
+    const t = setInterval(() => void refreshPending(), PENDING_EVERY_MS);
+    const stops: Promise<() => void>[] = [
+      backend.onApprovalsChanged(() => void refreshPending()),
+      backend.onOpenApprovals(() => {
+        setView("approvals");
+        void refreshPending();
+      }),
+    ];
+    return () => {
+      clearInterval(t);
+      for (const s of stops) void s.then((stop) => stop(), () => undefined);
+    };
+  }, [backend, refreshPending]);
 
   const refreshTasks = useCallback(async () => {
     try {
@@ -74,6 +106,13 @@ export function App({ backend }: { backend: Backend }) {
           <button className={view === "tasks" ? "active" : ""} onClick={() => setView("tasks")} data-testid="nav-tasks">
             Tasks{tasks && tasks.length > 0 ? ` (${tasks.length})` : ""}
           </button>
+          <button
+            className={`${view === "approvals" ? "active" : ""}${pending && pending.length > 0 ? " attention" : ""}`}
+            onClick={() => setView("approvals")}
+            data-testid="nav-approvals"
+          >
+            Approvals{pending && pending.length > 0 ? ` (${pending.length})` : ""}
+          </button>
         </nav>
         <div className="headline" data-testid="headline">
           {p ? p.headline : "Reading Paddock's state…"}
@@ -85,7 +124,13 @@ export function App({ backend }: { backend: Backend }) {
           Paddock cannot read its state: {error}
         </div>
       )}
-      {view === "tasks" ? (
+      {view === "approvals" ? (
+        <main className="wizard">
+          <section className="detail">
+            <ApprovalsScreen backend={backend} pending={pending} error={pendingError} onChanged={() => void refreshPending()} />
+          </section>
+        </main>
+      ) : view === "tasks" ? (
         <main className="wizard">
           <section className="detail">
             <TaskList
@@ -112,6 +157,7 @@ export function App({ backend }: { backend: Backend }) {
             {isTaskStep(selected) && (
               <NewTaskForm backend={backend} onCreated={onCreated} onShowTasks={() => setView("tasks")} />
             )}
+            {selected === "commands" && <PolicyEditor backend={backend} />}
             <section className="doctor">
               <h3>This machine</h3>
               {doctor ? (

@@ -1,6 +1,9 @@
 // A backend that answers with fixed engine states, for component tests. It
 // renders what the engine would say; the real engine is exercised end to end.
-import type { Backend, CreateTaskRequest, GoalWarning, RepoReport, StepState, Task } from "./backend";
+import type {
+  Backend, CreateTaskRequest, GoalWarning, PendingApproval, PolicySummary, RememberScope, RememberedRule, RepoReport,
+  StepState, Task, UserRuleInput,
+} from "./backend";
 
 export const step = (id: StepState["id"], status: StepState["status"], summary = ""): StepState => ({
   id, title: id[0].toUpperCase() + id.slice(1), why: `why ${id}`, status, summary,
@@ -27,6 +30,35 @@ export const VAGUE: GoalWarning[] = [
   { code: "vague", message: "\"improve stuff\" names an activity but not what it applies to", suggestion: "name the specific thing" },
 ];
 
+/** A pending `npm install left-pad && make` that asked, as the engine lists it. */
+export const pendingRequest = (id: number, task: string | null = "1a2b3c4d", command = "npm install left-pad && make"): PendingApproval => ({
+  approval: {
+    id, task, project: task ? "/src/app" : null, agent: "claude",
+    action: { kind: "shell", command, cwd: "/p/worktrees/app/1a2b3c4d" },
+    parts: [
+      { command: command.split(" && ")[0], verdict: "ask", rule: "default:package-install", reason: "installing packages runs their install scripts; ask first" },
+      ...(command.includes(" && ") ? [{ command: command.split(" && ")[1], verdict: "allow" as const, rule: "default:build", reason: "a local build" }] : []),
+    ],
+    rule: "default:package-install", reason: "installing packages runs their install scripts; ask first",
+    state: "pending", created_at: "2025-01-01T00:00:00Z", deadline: "2025-01-01T00:02:00Z",
+    decided_at: null, decided_by: null, remembered_rule: null,
+  },
+  action_text: command, short_action: command,
+  task_goal: task ? "Fix checkout tax calculation and add tests" : null,
+  task_branch: task ? `paddock/fix-checkout-tax-${task}` : null, task_repo_name: task ? "app" : null,
+  waiting_secs: 12, secs_left: 108,
+});
+
+export const policySummary = (over: Partial<PolicySummary> = {}): PolicySummary => ({
+  defaults: [
+    { category: "Read and search", example: "grep -rn TODO src", verdict: "allow", rule: "default:read-only", reason: "reads only" },
+    { category: "Install packages", example: "npm install left-pad", verdict: "ask", rule: "default:package-install", reason: "installing packages runs their install scripts; ask first" },
+    { category: "Read secrets", example: "read: ~/.ssh/id_ed25519", verdict: "deny", rule: "default:secret-read", reason: "an SSH key" },
+  ],
+  user_rules: [], repo_rules: [], user_file: "/tmp/p/policy.toml", repo_file: "/src/app/paddock.toml", error: null,
+  ...over,
+});
+
 export interface FakeOptions {
   steps?: StepState[] | Error;
   /** Repositories by path: their branches and current branch. */
@@ -34,6 +66,11 @@ export interface FakeOptions {
   tasks?: Task[];
   createError?: string;
   discardError?: string;
+  pending?: PendingApproval[];
+  rules?: RememberedRule[];
+  policy?: PolicySummary;
+  decideError?: string;
+  saveRuleError?: string;
 }
 
 export interface Fake {
@@ -41,11 +78,23 @@ export interface Fake {
   created: CreateTaskRequest[];
   discarded: { id: string; force: boolean }[];
   tasks: Task[];
+  pending: PendingApproval[];
+  decided: { id: number; verdict: "allow" | "deny"; remember: RememberScope | null }[];
+  rules: RememberedRule[];
+  revoked: number[];
+  policy: PolicySummary;
+  savedRules: UserRuleInput[];
+  deletedRules: string[];
 }
 
 export function fakeBackend(opts: FakeOptions = {}): Fake {
   const repos = opts.repos ?? {};
-  const fake: Fake = { backend: undefined as unknown as Backend, created: [], discarded: [], tasks: [...(opts.tasks ?? [])] };
+  const fake: Fake = {
+    backend: undefined as unknown as Backend, created: [], discarded: [], tasks: [...(opts.tasks ?? [])],
+    pending: [...(opts.pending ?? [])], decided: [], rules: [...(opts.rules ?? [])], revoked: [],
+    policy: opts.policy ?? policySummary(), savedRules: [], deletedRules: [],
+  };
+  let nextRule = 1;
   const notARepo = (path: string) => Promise.reject(`${path} is not inside a git repository`);
   fake.backend = {
     steps: () => (opts.steps instanceof Error ? Promise.reject(opts.steps.message) : Promise.resolve(opts.steps ?? [])),
@@ -81,6 +130,54 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
       t.state = "discarded";
       return Promise.resolve({ task: t, unreviewed_commits: 0, uncommitted_changes: 0, forced: force });
     },
+    listPendingApprovals: () => Promise.resolve([...fake.pending]),
+    decideApproval: (id, verdict, remember) => {
+      fake.decided.push({ id, verdict, remember });
+      if (opts.decideError) return Promise.reject(opts.decideError);
+      const p = fake.pending.find((x) => x.approval.id === id);
+      if (!p) return Promise.reject(`approval request ${id} is no longer pending`);
+      fake.pending = fake.pending.filter((x) => x.approval.id !== id);
+      if (!remember) return Promise.resolve(null);
+      const rule: RememberedRule = {
+        id: nextRule++, verdict, reach: remember.reach, task: remember.reach === "task" ? p.approval.task : null,
+        project: remember.reach === "project" ? p.approval.project : null, action_kind: p.approval.action.kind,
+        matching: remember.matching,
+        pattern: remember.matching.kind === "exact" ? p.action_text : remember.matching.words.join(" "),
+        from_approval: id, created_at: "2025-01-01T00:00:10Z", created_by: "user (app)", revoked_at: null, revoked_by: null,
+      };
+      fake.rules.push(rule);
+      return Promise.resolve(rule);
+    },
+    listRules: () => Promise.resolve(fake.rules.filter((r) => r.revoked_at === null)),
+    revokeRule: (id) => {
+      fake.revoked.push(id);
+      const r = fake.rules.find((x) => x.id === id);
+      if (!r) return Promise.reject(`no remembered rule ${id}`);
+      r.revoked_at = "2025-01-01T00:01:00Z";
+      return Promise.resolve(r);
+    },
+    policySummary: () => Promise.resolve(fake.policy),
+    saveUserRule: (rule) => {
+      fake.savedRules.push(rule);
+      if (opts.saveRuleError) return Promise.reject(opts.saveRuleError);
+      const n = fake.policy.user_rules.length + 1;
+      fake.policy = {
+        ...fake.policy,
+        user_rules: [...fake.policy.user_rules, {
+          id: rule.id ? `user:${rule.id}` : `user:policy.toml#${n}`, verdict: rule.verdict, origin: "user", kind: rule.kind,
+          pattern: rule.pattern, access: rule.access, reason: rule.reason ?? "matched your rule", deletable: true,
+        }],
+      };
+      return Promise.resolve(fake.policy);
+    },
+    deleteUserRule: (id) => {
+      fake.deletedRules.push(id);
+      fake.policy = { ...fake.policy, user_rules: fake.policy.user_rules.filter((r) => r.id !== id) };
+      return Promise.resolve(fake.policy);
+    },
+    trayState: () => Promise.resolve(null),
+    onApprovalsChanged: () => Promise.resolve(() => undefined),
+    onOpenApprovals: () => Promise.resolve(() => undefined),
   };
   return fake;
 }

@@ -1,6 +1,7 @@
 // The one door from the UI to Rust. No other UI file imports @tauri-apps/*.
 // The types come from the Rust side (ts-rs writes ./bindings when the engine's tests run).
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { StepState } from "./bindings/StepState";
 import type { ChainReport } from "./bindings/ChainReport";
@@ -10,8 +11,22 @@ import type { DiscardReport } from "./bindings/DiscardReport";
 import type { GoalWarning } from "./bindings/GoalWarning";
 import type { RepoReport } from "./bindings/RepoReport";
 import type { Task } from "./bindings/Task";
+import type { PendingApproval } from "./bindings/PendingApproval";
+import type { RememberScope } from "./bindings/RememberScope";
+import type { RememberedRule } from "./bindings/RememberedRule";
+import type { PolicySummary } from "./bindings/PolicySummary";
+import type { UserRuleInput } from "./bindings/UserRuleInput";
+import type { Verdict } from "./bindings/Verdict";
 
 export type { StepState, ChainReport, DoctorCheck, Agent, DiscardReport, GoalWarning, RepoReport, Task };
+export type { PendingApproval, RememberScope, RememberedRule, PolicySummary, UserRuleInput, Verdict };
+export type { Approval } from "./bindings/Approval";
+export type { Action } from "./bindings/Action";
+export type { PartDecision } from "./bindings/PartDecision";
+export type { RememberMatch } from "./bindings/RememberMatch";
+export type { RememberReach } from "./bindings/RememberReach";
+export type { DefaultExample } from "./bindings/DefaultExample";
+export type { PolicyRuleView } from "./bindings/PolicyRuleView";
 export type { StepId } from "./bindings/StepId";
 export type { StepStatus } from "./bindings/StepStatus";
 export type { ChainProblem } from "./bindings/ChainProblem";
@@ -33,6 +48,20 @@ export interface CreateTaskRequest {
   accept_goal_warnings: boolean;
 }
 
+/** Exactly what the tray shows (src-tauri/src/approvals.rs, TrayState). */
+export interface TrayState {
+  pending_label: string;
+  /** null: the store could not be read. */
+  pending: number | null;
+  items: { approval_id: number; task: string | null; label: string; approve_label: string; deny_label: string }[];
+  icon: "idle" | "pending";
+}
+
+/** Call `handler` on every `event` from the shell; resolves to a function that stops listening. */
+async function on(event: string, handler: () => void): Promise<() => void> {
+  return listen(event, () => handler());
+}
+
 export const backend = {
   steps: () => invoke<StepState[]>("steps"),
   auditStatus: () => invoke<ChainReport>("audit_status"),
@@ -49,6 +78,21 @@ export const backend = {
   createTask: (request: CreateTaskRequest) => invoke<Task>("create_task", { request }),
   listTasks: () => invoke<Task[]>("list_tasks"),
   discardTask: (id: string, force: boolean) => invoke<DiscardReport>("discard_task", { id, force }),
+  /** Requests waiting for a person, newest first. */
+  listPendingApprovals: () => invoke<PendingApproval[]>("list_pending_approvals"),
+  /** Approve or deny; `remember` null means this once. Returns the rule remembered, if any. */
+  decideApproval: (id: number, verdict: Exclude<Verdict, "ask">, remember: RememberScope | null) =>
+    invoke<RememberedRule | null>("decide_approval", { id, verdict, remember }),
+  listRules: () => invoke<RememberedRule[]>("list_rules"),
+  revokeRule: (id: number) => invoke<RememberedRule>("revoke_rule", { id }),
+  policySummary: () => invoke<PolicySummary>("policy_summary"),
+  saveUserRule: (rule: UserRuleInput) => invoke<PolicySummary>("save_user_rule", { rule }),
+  deleteUserRule: (id: string) => invoke<PolicySummary>("delete_user_rule", { id }),
+  trayState: () => invoke<TrayState | null>("tray_state"),
+  /** The pending requests changed (the tray watcher saw it). */
+  onApprovalsChanged: (handler: () => void) => on("approvals-changed", handler),
+  /** The person chose the pending count in the tray or a notification: show the Approvals screen. */
+  onOpenApprovals: (handler: () => void) => on("open-approvals", handler),
 };
 
 export type Backend = typeof backend;
