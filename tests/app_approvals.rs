@@ -1,0 +1,500 @@
+//! Approvals end to end, with nothing faked: the real `paddock` CLI makes a
+//! task and answers real `paddock hook` events (a Claude Code PreToolUse for
+//! `npm install left-pad`, which the policy asks about); the real app, driven
+//! through tauri-driver and WebKitWebDriver, shows the request under its task
+//! with the command's parts, the tray counts it, and a notification reaches
+//! the real notification daemon (dunst on the session's private D-Bus, read
+//! back with `dunstctl history`). Approving once lets exactly that call run,
+//! once: the same call asks again. Approving "for this task, this exact
+//! command" lets the third identical call through without asking.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::Value;
+use support::DesktopSession;
+
+const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
+const GOAL: &str = "Add left-pad to the checkout form and test it";
+const COMMAND: &str = "npm install left-pad";
+
+const TEST_BUDGET: Duration = Duration::from_secs(300);
+const UI_WAIT: Duration = Duration::from_secs(30);
+
+fn paddock() -> PathBuf {
+    let p = support::target_dir().join("debug/paddock");
+    assert!(
+        p.is_file(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
+
+async fn connect(url: &str) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": APP }),
+    );
+    caps.insert("browserName".into(), serde_json::json!("wry"));
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(url)
+        .await
+        .expect("tauri-driver starts the app")
+}
+
+fn css(test_id: &str) -> String {
+    format!("[data-testid={test_id}]")
+}
+
+async fn find(c: &Client, test_id: &str) -> Element {
+    c.wait()
+        .at_most(UI_WAIT)
+        .for_element(Locator::Css(&css(test_id)))
+        .await
+        .unwrap_or_else(|e| panic!("{test_id} never appeared: {e}"))
+}
+
+async fn click(c: &Client, test_id: &str) {
+    find(c, test_id)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {test_id}: {e}"));
+}
+
+/// The approval card for request `id`, once the window shows it.
+async fn card(c: &Client, id: i64) -> Element {
+    c.wait()
+        .at_most(UI_WAIT)
+        .for_element(Locator::Css(&format!(
+            "[data-testid=approval][data-approval-id=\"{id}\"]"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("approval {id} never appeared in the window: {e}"))
+}
+
+async fn text_in(el: &Element, test_id: &str) -> String {
+    el.find(Locator::Css(&css(test_id)))
+        .await
+        .unwrap_or_else(|e| panic!("no {test_id}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Call one of the app's own commands from inside the window (as the UI does).
+async fn invoke(c: &Client, command: &str) -> Value {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke(arguments[0]).then(
+            (v) => done({ ok: v === undefined ? null : v }),
+            (e) => done({ err: String(e) }));
+    "#;
+    let out = c
+        .execute_async(script, vec![Value::String(command.into())])
+        .await
+        .unwrap_or_else(|e| panic!("cannot call {command}: {e}"));
+    if let Some(err) = out.get("err") {
+        panic!("{command} failed: {err}");
+    }
+    out["ok"].clone()
+}
+
+/// Wait until the tray shows `want` pending requests; returns its state.
+async fn tray_until(c: &Client, want: u64) -> Value {
+    let start = Instant::now();
+    loop {
+        let state = invoke(c, "tray_state").await;
+        if state["pending"].as_u64() == Some(want) {
+            return state;
+        }
+        assert!(
+            start.elapsed() < UI_WAIT,
+            "the tray never counted {want}; it shows {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = tokio::time::timeout(Duration::from_secs(60), c.screenshot())
+        .await
+        .expect("WebKitWebDriver answered the screenshot request")
+        .expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let out = support::target_dir().join("e2e");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(name), &png).unwrap();
+}
+
+fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Paddock E2E",
+            "-c",
+            "user.email=e2e@paddock.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", desk.path("HOME"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn make_repo(desk: &DesktopSession) -> PathBuf {
+    let repo = desk.root.path().join("src").join("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(desk, &repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("package.json"), "{\"name\": \"shop\"}\n").unwrap();
+    git(desk, &repo, &["add", "."]);
+    git(desk, &repo, &["commit", "-q", "-m", "shop"]);
+    std::fs::canonicalize(&repo).unwrap()
+}
+
+/// `paddock task new` through the real CLI; returns the task as JSON.
+fn new_task(desk: &DesktopSession, repo: &Path) -> Value {
+    let out = desk
+        .command(paddock())
+        .args(["task", "new", "--repo"])
+        .arg(repo)
+        .args(["--goal", GOAL, "--base", "main", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("paddock task new runs");
+    assert!(
+        out.status.success(),
+        "paddock task new: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("paddock task new --json prints the task")
+}
+
+/// A real `paddock hook` for one Claude Code PreToolUse of `COMMAND`, waiting in the background.
+fn hook(desk: &DesktopSession, task: &Value, timeout_secs: u64, call: u32) -> Child {
+    let mut child = desk
+        .command(paddock())
+        .args(["hook", "--agent", "claude", "--task"])
+        .arg(task["id"].as_str().unwrap())
+        .args(["--timeout-secs", &timeout_secs.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("paddock hook starts");
+    let event = serde_json::json!({
+        "session_id": "e2e-session",
+        "transcript_path": "/dev/null",
+        "cwd": task["worktree"],
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": { "command": COMMAND, "description": "Install left-pad" },
+        "tool_use_id": format!("toolu_e2e_{call}"),
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(event.to_string().as_bytes()).unwrap();
+    drop(stdin);
+    child
+}
+
+struct HookResult {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl HookResult {
+    fn decision(&self) -> Value {
+        serde_json::from_str::<Value>(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "the hook printed no JSON ({e}): stdout {:?} stderr {:?}",
+                self.stdout, self.stderr
+            )
+        })["hookSpecificOutput"]
+            .clone()
+    }
+}
+
+/// Wait for a hook process to answer (killed if it takes longer than `within`).
+async fn answer(mut child: Child, within: Duration) -> HookResult {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return HookResult {
+                code: status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+        }
+        if start.elapsed() > within {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "paddock hook did not answer within {within:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The newest pending request's id, from the engine's store (as the CLI sees it).
+fn newest_pending(desk: &DesktopSession) -> Option<i64> {
+    let out = desk
+        .command(paddock())
+        .args(["approvals", "list", "--json"])
+        .output()
+        .expect("paddock approvals list runs");
+    let list: Value = serde_json::from_slice(&out.stdout).ok()?;
+    list.as_array()?
+        .iter()
+        .filter_map(|a| a["id"].as_i64())
+        .max()
+}
+
+async fn pending_id(desk: &DesktopSession, not: Option<i64>) -> i64 {
+    let start = Instant::now();
+    loop {
+        if let Some(id) = newest_pending(desk) {
+            if Some(id) != not {
+                return id;
+            }
+        }
+        assert!(start.elapsed() < UI_WAIT, "the hook never asked");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// `dunstctl` inside the desktop (its D-Bus), parsed as JSON when asked.
+fn dunstctl(desk: &DesktopSession, args: &[&str]) -> String {
+    let out = desk
+        .command("dunstctl")
+        .args(args)
+        .output()
+        .expect("dunstctl runs");
+    assert!(
+        out.status.success(),
+        "dunstctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// (summary, body) of every notification in dunst's history.
+fn dunst_history(desk: &DesktopSession) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_str(&dunstctl(desk, &["history"])).expect("history is JSON");
+    v["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|page| page.as_array().cloned().unwrap_or_default())
+        .map(|n| {
+            (
+                n["summary"]["data"].as_str().unwrap_or("").to_owned(),
+                n["body"]["data"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ask_reaches_the_tray_and_a_notification_and_approving_once_allows_it_once() {
+    let mut desk = DesktopSession::start();
+    let outcome = tokio::time::timeout(TEST_BUDGET, approvals_end_to_end(&mut desk)).await;
+    let left = desk.finish();
+    outcome.expect("the end-to-end test finished within its budget");
+    assert!(left.is_empty(), "processes outlived the test: {left:?}");
+}
+
+async fn approvals_end_to_end(desk: &mut DesktopSession) {
+    let repo = make_repo(desk);
+    let task = new_task(desk, &repo);
+    let task_id = task["id"].as_str().unwrap().to_owned();
+
+    let url = desk.start_driver();
+    let c = connect(&url).await;
+    assert_eq!(
+        tray_until(&c, 0).await["pending_label"],
+        "Pending approvals: 0"
+    );
+
+    // 1. The agent asks; the hook waits for a person.
+    let first = hook(desk, &task, 120, 1);
+    let id1 = pending_id(desk, None).await;
+
+    // The window shows it under its task, with its goal and the command's parts.
+    click(&c, "nav-approvals").await;
+    let card1 = card(&c, id1).await;
+    let group = c
+        .find(Locator::Css(&format!(
+            "[data-testid=approval-group][data-task-id=\"{task_id}\"]"
+        )))
+        .await
+        .expect("the request is grouped under its task");
+    assert_eq!(text_in(&group, "group-task").await, task_id);
+    assert_eq!(text_in(&group, "group-goal").await, GOAL);
+    assert_eq!(text_in(&card1, "approval-action").await, COMMAND);
+    let parts = card1
+        .find_all(Locator::Css(&css("approval-part")))
+        .await
+        .unwrap();
+    assert_eq!(parts.len(), 1, "one simple command");
+    assert_eq!(
+        parts[0].attr("data-verdict").await.unwrap().as_deref(),
+        Some("ask")
+    );
+    assert_eq!(text_in(&parts[0], "part-command").await, COMMAND);
+    assert!(!text_in(&card1, "approval-reason").await.is_empty());
+    assert!(!text_in(&card1, "approval-rule").await.is_empty());
+    assert_eq!(
+        find(&c, "nav-approvals").await.text().await.unwrap(),
+        "Approvals (1)"
+    );
+
+    // The tray counts it and lists it under its task.
+    let tray = tray_until(&c, 1).await;
+    assert_eq!(tray["pending_label"], "Pending approvals: 1");
+    assert_eq!(tray["icon"], "pending");
+    assert_eq!(tray["items"][0]["label"], format!("{task_id}: {COMMAND}"));
+    assert_eq!(tray["items"][0]["approval_id"], id1);
+    assert_eq!(tray["items"][0]["approve_label"], "Approve once");
+
+    // A notification reached dunst, and dunst advertises actions (so it has Approve / Deny).
+    let start = Instant::now();
+    while dunstctl(desk, &["count", "displayed"]) == "0" {
+        assert!(
+            start.elapsed() < UI_WAIT,
+            "no notification reached dunst; app log: {}",
+            desk.log("tauri-driver")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // 2. Approve, just this once (the default).
+    let reach = card1
+        .find(Locator::Css(&css("remember-reach")))
+        .await
+        .unwrap();
+    assert_eq!(reach.prop("value").await.unwrap().as_deref(), Some("once"));
+    card1
+        .find(Locator::Css(&css("approve")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let r1 = answer(first, UI_WAIT).await;
+    assert_eq!(r1.code, Some(0), "stderr: {}", r1.stderr);
+    let d1 = r1.decision();
+    assert_eq!(d1["permissionDecision"], "allow", "{d1}");
+    assert!(
+        d1["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .contains("approved by user (app)"),
+        "{d1}"
+    );
+
+    // Decided in the window: the notification is withdrawn into dunst's history,
+    // naming the task and the command.
+    let start = Instant::now();
+    let notification = loop {
+        let history = dunst_history(desk);
+        if let Some(n) = history
+            .iter()
+            .find(|(s, _)| s == &format!("Paddock: task {task_id} asks"))
+        {
+            break n.clone();
+        }
+        assert!(
+            start.elapsed() < UI_WAIT,
+            "the notification never reached dunst's history: {history:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(notification.1.contains(COMMAND), "{notification:?}");
+    assert!(notification.1.contains(GOAL), "{notification:?}");
+    assert_eq!(tray_until(&c, 0).await["items"], serde_json::json!([]));
+
+    // 3. Once means once: the identical call asks again.
+    let second = hook(desk, &task, 120, 2);
+    let id2 = pending_id(desk, Some(id1)).await;
+    assert!(id2 > id1);
+    let card2 = card(&c, id2).await;
+    tray_until(&c, 1).await;
+    card2
+        .find(Locator::Css(&css("remember-reach")))
+        .await
+        .unwrap()
+        .select_by_value("task")
+        .await
+        .unwrap();
+    let matching = card2
+        .find(Locator::Css(&css("remember-match")))
+        .await
+        .unwrap();
+    assert_eq!(
+        matching.prop("value").await.unwrap().as_deref(),
+        Some("exact")
+    );
+    let sentence = text_in(&card2, "scope-sentence").await;
+    assert_eq!(
+        sentence,
+        "Allows this exact command in this task from now on, until you revoke it."
+    );
+    screenshot(&c, "approvals.png").await;
+    card2
+        .find(Locator::Css(&css("approve")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let r2 = answer(second, UI_WAIT).await;
+    assert_eq!(r2.code, Some(0), "stderr: {}", r2.stderr);
+    assert_eq!(r2.decision()["permissionDecision"], "allow");
+
+    // The remembered rule is listed, with what it covers.
+    let rule = find(&c, "rule-sentence").await.text().await.unwrap();
+    assert_eq!(
+        rule,
+        format!("allow shell exactly \"{COMMAND}\" in task {task_id}")
+    );
+
+    // 4. The third identical call is allowed by the remembered rule, without asking:
+    //    a short timeout proves nobody was asked.
+    let third = hook(desk, &task, 5, 3);
+    let r3 = answer(third, UI_WAIT).await;
+    assert_eq!(r3.code, Some(0), "stderr: {}", r3.stderr);
+    let d3 = r3.decision();
+    assert_eq!(d3["permissionDecision"], "allow", "{d3}");
+    assert!(
+        d3["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .contains("remembered"),
+        "{d3}"
+    );
+    assert_eq!(newest_pending(desk), None, "nothing is pending");
+    assert_eq!(tray_until(&c, 0).await["icon"], "idle");
+
+    c.close().await.expect("close the session");
+}
