@@ -11,7 +11,9 @@ use paddock_engine::{audit, doctor, PaddockHome, Store};
 mod agent_cmd;
 mod approvals_cmd;
 mod hook_cmd;
+mod network_cmd;
 mod policy_cmd;
+mod run_cmd;
 mod task_cmd;
 
 #[derive(Parser)]
@@ -63,6 +65,17 @@ enum Command {
         #[command(subcommand)]
         command: agent_cmd::AgentCommand,
     },
+    /// Run a command confined to a task: writes only in its worktree, no secrets,
+    /// network only through the task's proxy. Refuses when it cannot confine.
+    Run(run_cmd::RunArgs),
+    /// The task proxy's host rules: list them, check a host, show package registries.
+    Network {
+        #[command(subcommand)]
+        command: network_cmd::NetworkCommand,
+    },
+    /// (internal) The first process inside the sandbox: the proxy bridge, then the command.
+    #[command(name = "__sandbox-init", hide = true)]
+    SandboxInit(run_cmd::SandboxInitArgs),
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -191,6 +204,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Approvals { command } => approvals_cmd::run(command),
         Command::Rules { command } => approvals_cmd::run_rules(command),
         Command::Agent { command } => agent_cmd::run(command),
+        Command::Run(args) => run_cmd::run(args),
+        Command::Network { command } => network_cmd::run(command),
+        Command::SandboxInit(args) => run_cmd::sandbox_init(args),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {
