@@ -14,6 +14,7 @@ pub mod hook;
 pub mod network;
 pub mod policy;
 pub mod redact;
+pub mod review;
 pub mod sandbox;
 pub mod store;
 pub mod task;

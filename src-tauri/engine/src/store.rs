@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/001_audit_approvals.sql"),
     include_str!("store/002_tasks.sql"),
     include_str!("store/003_approvals_rules.sql"),
+    include_str!("store/004_review.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
