@@ -13,6 +13,7 @@ mod approvals_cmd;
 mod hook_cmd;
 mod network_cmd;
 mod policy_cmd;
+mod review_cmd;
 mod run_cmd;
 mod task_cmd;
 
@@ -76,6 +77,11 @@ enum Command {
     /// (internal) The first process inside the sandbox: the proxy bridge, then the command.
     #[command(name = "__sandbox-init", hide = true)]
     SandboxInit(run_cmd::SandboxInitArgs),
+    /// Review a task: submit, diff, note, mark, comment, request changes, merge (never pushes).
+    Review {
+        #[command(subcommand)]
+        command: review_cmd::ReviewCommand,
+    },
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -97,6 +103,8 @@ enum LogCommand {
     },
     /// Walk the hash chain and name every edited, inserted or deleted row.
     Verify,
+    /// Export one task's events: a readable timeline (md) or one JSON object per line (jsonl).
+    Export(review_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -175,6 +183,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
+                LogCommand::Export(args) => review_cmd::export(&store, args),
                 LogCommand::Verify => {
                     let report = audit::verify(&store).context("verifying the audit log")?;
                     if report.is_intact() {
@@ -200,6 +209,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Task { command } => task_cmd::run(command),
+        Command::Review { command } => review_cmd::run(command),
         Command::Hook(args) => Ok(hook_cmd::run(args)),
         Command::Approvals { command } => approvals_cmd::run(command),
         Command::Rules { command } => approvals_cmd::run_rules(command),
