@@ -168,7 +168,42 @@ fn open_store(opts: &HookOptions) -> Result<(PaddockHome, Store), HookFailure> {
         .conn()
         .busy_timeout(busy)
         .map_err(|e| HookFailure::Database(e.to_string()))?;
+    // The hook is a short process, usually the database's only connection:
+    // SQLite would checkpoint the WAL into the main file (four fsyncs) and
+    // delete it on every close. The hook checkpoints only when the WAL has
+    // grown (see `checkpoint_if_large`); each commit is already in the WAL.
+    store
+        .conn()
+        .execute_batch("PRAGMA wal_autocheckpoint = 0")
+        .map_err(|e| HookFailure::Database(e.to_string()))?;
+    store
+        .conn()
+        .set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(|e| HookFailure::Database(e.to_string()))?;
     Ok((home, store))
+}
+
+/// The WAL size above which a hook folds it back into the database.
+const CHECKPOINT_ABOVE: u64 = 512 * 1024;
+
+/// Every process that opens the database reads the whole WAL back, so it must
+/// stay small: once it passes [`CHECKPOINT_ABOVE`], fold it into the database
+/// and truncate it (about one call in 50 pays for this). Best effort: a busy
+/// database just leaves it for the next call.
+fn checkpoint_if_large(store: &Store) {
+    let wal = {
+        let mut p = store.path().as_os_str().to_owned();
+        p.push("-wal");
+        PathBuf::from(p)
+    };
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > CHECKPOINT_ABOVE) {
+        let _ = store
+            .conn()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
 }
 
 fn find_task(store: &Store, opts: &HookOptions, ev: &HookEvent) -> Result<Task, HookFailure> {
@@ -260,12 +295,24 @@ fn truncate(text: &str, keep: usize) -> String {
 fn handle(input: &[u8], opts: &HookOptions, started: Instant) -> Result<HookAnswer, HookFailure> {
     let ev = parse(input)?;
     let (home, mut store) = open_store(opts)?;
-    let task = find_task(&store, opts, &ev)?;
+    let answer = answer_event(&ev, &home, &mut store, opts, started);
+    checkpoint_if_large(&store);
+    answer
+}
+
+fn answer_event(
+    ev: &HookEvent,
+    home: &PaddockHome,
+    store: &mut Store,
+    opts: &HookOptions,
+    started: Instant,
+) -> Result<HookAnswer, HookFailure> {
+    let task = find_task(store, opts, ev)?;
     let who = actor(opts, &task);
     let session = ev.str("session_id").map(str::to_string);
     match ev.event.as_str() {
         "PreToolUse" | "PermissionRequest" => {
-            decide_tool_call(&mut store, &home, &task, who, &ev, opts, started)
+            decide_tool_call(store, home, &task, who, ev, opts, started)
         }
         "PostToolUse" => {
             let tool = ev.str("tool_name").unwrap_or("").to_string();
@@ -304,7 +351,7 @@ fn handle(input: &[u8], opts: &HookOptions, started: Instant) -> Result<HookAnsw
                 None => format!("{tool} finished"),
             };
             record(
-                &mut store,
+                store,
                 NewEvent::new("agent.result", who, reason)
                     .task(task.id.clone())
                     .payload(payload),
@@ -314,7 +361,7 @@ fn handle(input: &[u8], opts: &HookOptions, started: Instant) -> Result<HookAnsw
         "UserPromptSubmit" => {
             let prompt = ev.str("prompt").unwrap_or("");
             record(
-                &mut store,
+                store,
                 NewEvent::new("agent.prompt", who, "the agent received a prompt")
                     .task(task.id.clone())
                     .payload(json!({"prompt": redact(prompt), "session_id": session})),
@@ -324,7 +371,7 @@ fn handle(input: &[u8], opts: &HookOptions, started: Instant) -> Result<HookAnsw
         "Stop" => {
             let summary = ev.str("last_assistant_message").unwrap_or("");
             record(
-                &mut store,
+                store,
                 NewEvent::new("task.summary", who, "the agent's final summary")
                     .task(task.id.clone())
                     .payload(json!({"summary": redact(summary), "session_id": session})),
