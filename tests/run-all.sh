@@ -9,6 +9,8 @@ cd "$PADDOCK_ROOT"
 
 paddock_install_apt test
 paddock_install_tauri_driver
+paddock_install_agents
+export PADDOCK_REQUIRE_AGENTS=1
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 paddock_build_ui
 

@@ -58,3 +58,16 @@ paddock_build_ui() {
   npm run --silent build
   cd "$PADDOCK_ROOT"
 }
+
+# The real agents the end-to-end tests drive (native binaries inside the npm packages).
+PADDOCK_AGENT_PACKAGES=("@anthropic-ai/claude-code@2.1.197" "@openai/codex@0.171.0")
+paddock_install_agents() {
+  local dir="$PADDOCK_ROOT/target/agents"
+  if [ -x "$dir/node_modules/.bin/claude" ] && [ -x "$dir/node_modules/.bin/codex" ]; then
+    say "Claude Code and Codex (for the end-to-end tests): present"
+    return
+  fi
+  say "Installing Claude Code and Codex into target/agents (for the end-to-end tests)"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund "${PADDOCK_AGENT_PACKAGES[@]}"
+}

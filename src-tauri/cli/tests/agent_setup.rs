@@ -276,6 +276,10 @@ fn codex_bin() -> Option<PathBuf> {
 #[test]
 fn codex_itself_reports_paddocks_hooks_as_trusted() {
     let Some(codex) = codex_bin() else {
+        assert!(
+            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
+            "the test command installs the real agents; they are missing"
+        );
         eprintln!("SKIPPED: no Codex under target/agents (npm install --prefix target/agents @openai/codex)");
         return;
     };

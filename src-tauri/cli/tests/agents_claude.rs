@@ -30,6 +30,10 @@ fn claude_bin() -> Option<PathBuf> {
 #[test]
 fn claude_code_runs_allowed_approved_and_never_denied_or_undecided_commands() {
     let Some(claude) = claude_bin() else {
+        assert!(
+            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
+            "the test command installs the real agents; they are missing"
+        );
         eprintln!("SKIPPED: Claude Code is not installed (npm install --prefix target/agents @anthropic-ai/claude-code)");
         return;
     };

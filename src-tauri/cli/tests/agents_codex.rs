@@ -25,6 +25,10 @@ fn codex_bin() -> Option<PathBuf> {
 #[test]
 fn codex_runs_allowed_approved_and_never_denied_or_undecided_commands() {
     let Some(codex) = codex_bin() else {
+        assert!(
+            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
+            "the test command installs the real agents; they are missing"
+        );
         eprintln!(
             "SKIPPED: Codex is not installed (npm install --prefix target/agents @openai/codex)"
         );
