@@ -1,20 +1,26 @@
 import { useCallback, useEffect, useState } from "react";
-import type { AppInfo, Backend, DoctorCheck, PendingApproval, StepState, Task } from "./backend";
+import type { AppInfo, Backend, DoctorCheck, PendingApproval, QueueEntry, StepState, Task } from "./backend";
 import { StepList } from "./components/StepList";
 import { StepDetail } from "./components/StepDetail";
 import { NewTaskForm } from "./components/NewTaskForm";
 import { TaskList } from "./components/TaskList";
 import { ApprovalsScreen } from "./components/ApprovalsScreen";
 import { PolicyEditor } from "./components/PolicyEditor";
+import { ReviewScreen } from "./components/ReviewScreen";
+import { LogsScreen } from "./components/LogsScreen";
+import type { DiffViewComponent } from "./components/diffView";
 import { firstStepToOpen, progress } from "./wizard";
 import { isTaskStep } from "./tasks";
 
-type View = "steps" | "tasks" | "approvals";
+type View = "steps" | "tasks" | "approvals" | "review" | "logs";
+
+/** How often the review queue is read (the tray's event also triggers a read). */
+const QUEUE_EVERY_MS = 3000;
 
 /** How often the pending requests are read while the app runs (the tray's event also triggers a read). */
 const PENDING_EVERY_MS = 1000;
 
-export function App({ backend }: { backend: Backend }) {
+export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffViewComponent }) {
   const [steps, setSteps] = useState<StepState[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<StepState["id"] | null>(null);
@@ -25,6 +31,34 @@ export function App({ backend }: { backend: Backend }) {
   const [tasksError, setTasksError] = useState<string | null>(null);
   const [pending, setPending] = useState<PendingApproval[] | null>(null);
   const [pendingError, setPendingError] = useState<string | null>(null);
+  const [queue, setQueue] = useState<QueueEntry[] | null>(null);
+  const [queueError, setQueueError] = useState<string | null>(null);
+  const [logsTask, setLogsTask] = useState<string | null>(null);
+
+  const refreshQueue = useCallback(async () => {
+    try {
+      setQueue(await backend.reviewQueue());
+      setQueueError(null);
+    } catch (e) {
+      setQueueError(String(e));
+    }
+  }, [backend]);
+
+  useEffect(() => {
+    void refreshQueue();
+    const t = setInterval(() => void refreshQueue(), QUEUE_EVERY_MS);
+    const stops: Promise<() => void>[] = [
+      backend.onReviewChanged(() => void refreshQueue()),
+      backend.onOpenReview(() => {
+        setView("review");
+        void refreshQueue();
+      }),
+    ];
+    return () => {
+      clearInterval(t);
+      for (const s of stops) void s.then((stop) => stop(), () => undefined);
+    };
+  }, [backend, refreshQueue]);
 
   const refreshPending = useCallback(async () => {
     try {
@@ -113,6 +147,16 @@ export function App({ backend }: { backend: Backend }) {
           >
             Approvals{pending && pending.length > 0 ? ` (${pending.length})` : ""}
           </button>
+          <button
+            className={`${view === "review" ? "active" : ""}${queue && queue.length > 0 ? " attention" : ""}`}
+            onClick={() => setView("review")}
+            data-testid="nav-review"
+          >
+            Review{queue && queue.length > 0 ? ` (${queue.length})` : ""}
+          </button>
+          <button className={view === "logs" ? "active" : ""} onClick={() => setView("logs")} data-testid="nav-logs">
+            Logs
+          </button>
         </nav>
         <div className="headline" data-testid="headline">
           {p ? p.headline : "Reading Paddock's state…"}
@@ -124,7 +168,33 @@ export function App({ backend }: { backend: Backend }) {
           Paddock cannot read its state: {error}
         </div>
       )}
-      {view === "approvals" ? (
+      {view === "review" ? (
+        <main className="wizard">
+          <section className="detail review-detail">
+            <ReviewScreen
+              backend={backend}
+              queue={queue}
+              error={queueError}
+              DiffView={DiffView}
+              onChanged={() => {
+                void refreshQueue();
+                void refreshTasks();
+                void refresh();
+              }}
+              onShowLogs={(t) => {
+                setLogsTask(t);
+                setView("logs");
+              }}
+            />
+          </section>
+        </main>
+      ) : view === "logs" ? (
+        <main className="wizard">
+          <section className="detail">
+            <LogsScreen backend={backend} tasks={tasks} task={logsTask} onTask={setLogsTask} />
+          </section>
+        </main>
+      ) : view === "approvals" ? (
         <main className="wizard">
           <section className="detail">
             <ApprovalsScreen backend={backend} pending={pending} error={pendingError} onChanged={() => void refreshPending()} />

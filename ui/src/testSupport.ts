@@ -1,8 +1,9 @@
 // A backend that answers with fixed engine states, for component tests. It
 // renders what the engine would say; the real engine is exercised end to end.
 import type {
-  Backend, CreateTaskRequest, GoalWarning, PendingApproval, PolicySummary, RememberScope, RememberedRule, RepoReport,
-  StepState, Task, UserRuleInput,
+  Backend, CreateTaskRequest, FileContents, FileDiff, GoalWarning, MergeOptions, MergeRefusal, PendingApproval, PolicySummary,
+  QueueEntry, RememberScope, RememberedRule, RepoReport, ReviewComment, ReviewDiff, ReviewNote, StepState, Task,
+  TimelineEntry, TimelineKind, UserRuleInput,
 } from "./backend";
 
 export const step = (id: StepState["id"], status: StepState["status"], summary = ""): StepState => ({
@@ -59,6 +60,42 @@ export const policySummary = (over: Partial<PolicySummary> = {}): PolicySummary 
   ...over,
 });
 
+export const changedFile = (path: string, over: Partial<FileDiff> = {}): FileDiff => ({
+  path, old_path: null, status: "modified", binary: false, non_utf8: false, crlf: false,
+  old_mode: 0o100644, new_mode: 0o100644, old_blob: "a".repeat(40), new_blob: "b".repeat(40),
+  additions: 2, deletions: 1, hunks: [], reviewed: false, ...over,
+});
+
+export const reviewDiff = (files: FileDiff[], task = "1a2b3c4d"): ReviewDiff => ({
+  task, base: "main", branch: `paddock/fix-${task}`, merge_base: "0".repeat(40), head: "1".repeat(40), files,
+  totals: {
+    files: files.length, additions: files.reduce((n, f) => n + f.additions, 0), deletions: files.reduce((n, f) => n + f.deletions, 0),
+    binary: files.filter((f) => f.binary).length, reviewed: files.filter((f) => f.reviewed).length,
+  },
+});
+
+export const reviewNote = (diff: ReviewDiff, over: Partial<ReviewNote> = {}): ReviewNote => ({
+  task: diff.task, goal: "Fix checkout tax calculation and add tests", base: diff.base, branch: diff.branch, state: "awaiting_review",
+  summary: "Fixed the rounding and added three tests.",
+  files: diff.files.map((f) => ({ path: f.path, old_path: f.old_path, status: f.status, binary: f.binary, additions: f.additions, deletions: f.deletions, reviewed: f.reviewed })),
+  totals: diff.totals, diff_error: null, commands: [],
+  tests: [{ event: 7, at: "2025-01-01T00:00:05Z", command: "cargo test", runner: "cargo", exit_code: 0, counts: { passed: 3, failed: 0, skipped: 0 }, outcome: "passed" }],
+  test_status: "passing", approvals: [], network: [], attention: [], ...over,
+});
+
+export const queueEntry = (task: Task, over: Partial<QueueEntry> = {}): QueueEntry => ({
+  task, files: 3, additions: 10, deletions: 2, reviewed: 0, test_status: "passing", approvals: 1, blocked: 0,
+  unsent_comments: 0, error: null, ...over,
+});
+
+export interface FakeReview {
+  diff: ReviewDiff;
+  note: ReviewNote;
+  contents?: Record<string, FileContents>;
+  /** What the engine answers to a merge (beyond its own unreviewed check). */
+  mergeRefusal?: MergeRefusal;
+}
+
 export interface FakeOptions {
   steps?: StepState[] | Error;
   /** Repositories by path: their branches and current branch. */
@@ -71,6 +108,9 @@ export interface FakeOptions {
   policy?: PolicySummary;
   decideError?: string;
   saveRuleError?: string;
+  queue?: QueueEntry[];
+  reviews?: Record<string, FakeReview>;
+  timeline?: TimelineEntry[];
 }
 
 export interface Fake {
@@ -85,6 +125,11 @@ export interface Fake {
   policy: PolicySummary;
   savedRules: UserRuleInput[];
   deletedRules: string[];
+  marked: { task: string; path: string; reviewed: boolean }[];
+  comments: ReviewComment[];
+  merges: { task: string; options: MergeOptions }[];
+  changesRequested: string[];
+  timelineAsked: { task: string; kinds: TimelineKind[] | null }[];
 }
 
 export function fakeBackend(opts: FakeOptions = {}): Fake {
@@ -93,7 +138,10 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     backend: undefined as unknown as Backend, created: [], discarded: [], tasks: [...(opts.tasks ?? [])],
     pending: [...(opts.pending ?? [])], decided: [], rules: [...(opts.rules ?? [])], revoked: [],
     policy: opts.policy ?? policySummary(), savedRules: [], deletedRules: [],
+    marked: [], comments: [], merges: [], changesRequested: [], timelineAsked: [],
   };
+  const reviews = opts.reviews ?? {};
+  const review = (task: string) => (reviews[task] ? Promise.resolve(reviews[task]) : Promise.reject(`no task "${task}"`));
   let nextRule = 1;
   const notARepo = (path: string) => Promise.reject(`${path} is not inside a git repository`);
   fake.backend = {
@@ -178,6 +226,64 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     trayState: () => Promise.resolve(null),
     onApprovalsChanged: () => Promise.resolve(() => undefined),
     onOpenApprovals: () => Promise.resolve(() => undefined),
+    reviewQueue: () => Promise.resolve([...(opts.queue ?? [])]),
+    reviewDiff: (task) => review(task).then((r) => r.diff),
+    reviewNote: (task) => review(task).then((r) => r.note),
+    reviewFile: (task, path) =>
+      review(task).then((r) => r.contents?.[path] ?? {
+        old: { path, blob: "a".repeat(40), mode: 0o100644, text: `old ${path}\n`, binary: false, non_utf8: false, size: 8 },
+        new: { path, blob: "b".repeat(40), mode: 0o100644, text: `new ${path}\n`, binary: false, non_utf8: false, size: 8 },
+      }),
+    reviewMark: (task, path, reviewed) => {
+      fake.marked.push({ task, path, reviewed });
+      return review(task).then((r) => {
+        const f = r.diff.files.find((x) => x.path === path);
+        if (!f) return Promise.reject(`"${path}" is not one of the files task ${task} changes`);
+        f.reviewed = reviewed;
+        return { ...f };
+      });
+    },
+    reviewComment: (task, path, line, text) => {
+      if (text.trim() === "") return Promise.reject("a comment needs some text");
+      const c: ReviewComment = {
+        id: fake.comments.length + 1, task, path, line, text: text.trim(), created_at: "2025-01-01T00:01:00Z",
+        created_by: "user", sent_at: null,
+      };
+      fake.comments.push(c);
+      return Promise.resolve(c);
+    },
+    reviewComments: (task) => Promise.resolve(fake.comments.filter((c) => c.task === task)),
+    reviewRequestChanges: (task) => {
+      fake.changesRequested.push(task);
+      const unsent = fake.comments.filter((c) => c.task === task && c.sent_at === null);
+      if (unsent.length === 0) return Promise.reject("there are no new review comments to send");
+      for (const c of unsent) c.sent_at = "2025-01-01T00:02:00Z";
+      return Promise.resolve(`The reviewer asked for changes.\n${unsent.map((c) => `- ${c.path}${c.line ? ` line ${c.line}` : ""}: ${c.text}`).join("\n")}\n`);
+    },
+    reviewMerge: (task, options) => {
+      fake.merges.push({ task, options });
+      return review(task).then((r) => {
+        const left = r.diff.files.filter((f) => !f.reviewed).map((f) => f.path);
+        if (left.length > 0) {
+          return Promise.reject<never>({ reason: "unreviewed", message: `${left.length} files are not reviewed yet`, merge_anyway: false, files: left });
+        }
+        if (r.mergeRefusal && !(r.mergeRefusal.merge_anyway && options.merge_anyway)) return Promise.reject<never>(r.mergeRefusal);
+        const t = fake.tasks.find((x) => x.id === task) ?? fixedTask({ id: task });
+        t.state = "merged";
+        return {
+          task: t, kind: "fast_forward" as const, base: "main", previous: "0".repeat(40), commit: "2".repeat(40),
+          checkouts_updated: [], merged_anyway: options.merge_anyway, worktree_removed: true, branch_deleted: options.delete_branch,
+          cleanup_error: null,
+        };
+      });
+    },
+    taskTimeline: (task, kinds) => {
+      fake.timelineAsked.push({ task, kinds });
+      const all = opts.timeline ?? [];
+      return Promise.resolve(kinds === null ? all : all.filter((e) => e.kinds.some((k) => kinds.includes(k))));
+    },
+    onReviewChanged: () => Promise.resolve(() => undefined),
+    onOpenReview: () => Promise.resolve(() => undefined),
   };
   return fake;
 }

@@ -17,6 +17,14 @@ import type { RememberedRule } from "./bindings/RememberedRule";
 import type { PolicySummary } from "./bindings/PolicySummary";
 import type { UserRuleInput } from "./bindings/UserRuleInput";
 import type { Verdict } from "./bindings/Verdict";
+import type { ReviewDiff } from "./bindings/ReviewDiff";
+import type { FileDiff } from "./bindings/FileDiff";
+import type { FileContents } from "./bindings/FileContents";
+import type { ReviewComment } from "./bindings/ReviewComment";
+import type { ReviewNote } from "./bindings/ReviewNote";
+import type { MergeOptions } from "./bindings/MergeOptions";
+import type { MergeOutcome } from "./bindings/MergeOutcome";
+import type { TestStatus } from "./bindings/TestStatus";
 
 export type { StepState, ChainReport, DoctorCheck, Agent, DiscardReport, GoalWarning, RepoReport, Task };
 export type { PendingApproval, RememberScope, RememberedRule, PolicySummary, UserRuleInput, Verdict };
@@ -28,6 +36,11 @@ export type { RememberReach } from "./bindings/RememberReach";
 export type { DefaultExample } from "./bindings/DefaultExample";
 export type { PolicyRuleView } from "./bindings/PolicyRuleView";
 export type { StepId } from "./bindings/StepId";
+export type { ReviewDiff, FileDiff, FileContents, ReviewComment, ReviewNote, MergeOptions, MergeOutcome, TestStatus };
+export type { FileSide } from "./bindings/FileSide";
+export type { FileStatus } from "./bindings/FileStatus";
+export type { AttentionItem } from "./bindings/AttentionItem";
+export type { TestRun } from "./bindings/TestRun";
 export type { StepStatus } from "./bindings/StepStatus";
 export type { ChainProblem } from "./bindings/ChainProblem";
 export type { TaskState } from "./bindings/TaskState";
@@ -55,6 +68,48 @@ export interface TrayState {
   pending: number | null;
   items: { approval_id: number; task: string | null; label: string; approve_label: string; deny_label: string }[];
   icon: "idle" | "pending";
+}
+
+/** One task awaiting review with what its badges say (src-tauri/src/review.rs, QueueEntry). */
+export interface QueueEntry {
+  task: Task;
+  files: number;
+  additions: number;
+  deletions: number;
+  reviewed: number;
+  test_status: TestStatus;
+  /** Approvals a person granted while the agent worked. */
+  approvals: number;
+  /** Actions that were denied (policy, person or timeout). */
+  blocked: number;
+  unsent_comments: number;
+  error: string | null;
+}
+
+/** Why the engine refused a merge (src-tauri/src/review.rs, MergeRefusal). */
+export interface MergeRefusal {
+  reason: "unreviewed" | "tests" | "conflict" | "dirty_checkout" | "worktree_dirty" | "nothing_to_merge" | "base_moved" | "wrong_state" | "error";
+  message: string;
+  /** True only when "merge anyway" would override the refusal (tests). */
+  merge_anyway: boolean;
+  files: string[];
+}
+
+/** The Logs screen's filters (src-tauri/src/review.rs, KINDS). */
+export const TIMELINE_KINDS = ["prompts", "commands", "decisions", "network", "files", "tests"] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/** One audit event on a task's timeline (src-tauri/src/review.rs, TimelineEntry). */
+export interface TimelineEntry {
+  id: number;
+  at: string;
+  kind: string;
+  actor: string;
+  reason: string;
+  kinds: TimelineKind[];
+  subject: string | null;
+  verdict: string | null;
+  payload: string;
 }
 
 /** Call `handler` on every `event` from the shell; resolves to a function that stops listening. */
@@ -93,6 +148,26 @@ export const backend = {
   onApprovalsChanged: (handler: () => void) => on("approvals-changed", handler),
   /** The person chose the pending count in the tray or a notification: show the Approvals screen. */
   onOpenApprovals: (handler: () => void) => on("open-approvals", handler),
+  /** Tasks awaiting review, newest first, with their badges. */
+  reviewQueue: () => invoke<QueueEntry[]>("review_queue"),
+  reviewDiff: (task: string) => invoke<ReviewDiff>("review_diff", { task }),
+  /** Both sides of one changed file, for the side-by-side view. */
+  reviewFile: (task: string, path: string) => invoke<FileContents>("review_file", { task, path }),
+  reviewMark: (task: string, path: string, reviewed: boolean) => invoke<FileDiff>("review_mark", { task, path, reviewed }),
+  reviewComment: (task: string, path: string, line: number | null, text: string) =>
+    invoke<ReviewComment>("review_comment", { task, path, line, text }),
+  reviewComments: (task: string) => invoke<ReviewComment[]>("review_comments", { task }),
+  /** Send the unsent comments to the agent; resolves to its next instruction. */
+  reviewRequestChanges: (task: string) => invoke<string>("review_request_changes", { task }),
+  reviewNote: (task: string) => invoke<ReviewNote>("review_note", { task }),
+  /** The user's approval. Rejects with a MergeRefusal when the engine refuses. */
+  reviewMerge: (task: string, options: MergeOptions) => invoke<MergeOutcome>("review_merge", { task, options }),
+  /** A task's audit events, oldest first; `kinds` null: every event. */
+  taskTimeline: (task: string, kinds: TimelineKind[] | null) => invoke<TimelineEntry[]>("task_timeline", { task, kinds }),
+  /** The number of tasks awaiting review changed (the tray watcher saw it). */
+  onReviewChanged: (handler: () => void) => on("review-changed", handler),
+  /** The person chose "Ready for review" in the tray: show the review queue. */
+  onOpenReview: (handler: () => void) => on("open-review", handler),
 };
 
 export type Backend = typeof backend;
