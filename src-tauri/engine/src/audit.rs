@@ -117,6 +117,7 @@ fn row_hash(e: &Event) -> String {
 /// Append one event; returns its id. Safe to call from many processes at once:
 /// the read of the chain's head and the insert happen in one IMMEDIATE transaction.
 pub fn record(store: &mut Store, event: NewEvent) -> Result<EventId, AuditError> {
+    let event = crate::secrets::held::redact_event(store, event);
     let payload = serde_json::to_string(&event.payload)?;
     let actor = event.actor.to_string();
     let at = crate::time::now_rfc3339();

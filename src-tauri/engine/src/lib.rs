@@ -16,6 +16,7 @@ pub mod policy;
 pub mod redact;
 pub mod review;
 pub mod sandbox;
+pub mod secrets;
 pub mod store;
 pub mod task;
 pub mod time;

@@ -10,7 +10,17 @@
 //!   `sk_live_`/`rk_live_` (Stripe), `npm_`;
 //! - after `=` or `:` (env assignments, headers, JSON-ish text): a long,
 //!   high-entropy value;
-//! - after `Bearer ` / `token `: the credential.
+//! - after `Bearer ` / `token `: the credential;
+//! - every value the secrets store holds ([`add_known_secrets`], loaded once
+//!   per process from the keychain by `secrets::held`), exactly and in common
+//!   encodings: base64 (standard and URL-safe, padded or not, and at any
+//!   alignment inside a longer base64 text), URL-encoding and JSON escaping.
+
+use std::borrow::Cow;
+use std::sync::{Arc, RwLock};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use base64::Engine as _;
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
@@ -123,8 +133,140 @@ fn looks_like_secret_value(v: &str) -> bool {
     has_digit && has_alpha && slashes <= 2 && entropy(v) >= 3.5
 }
 
-/// Replace every secret-looking value in `text` with [`REDACTED`].
+/// Held values shorter than this are not redacted on their own (they would
+/// eat ordinary words); the pattern-based recognisers still apply.
+pub const MIN_KNOWN_LEN: usize = 6;
+
+/// The registry of held values and every form they are redacted in.
+struct Known {
+    values: Vec<String>,
+    matcher: AhoCorasick,
+}
+
+static KNOWN: RwLock<Option<Arc<Known>>> = RwLock::new(None);
+
+/// The base64 characters that depend only on `v`'s bytes when `v` sits at
+/// byte offset `shift` (mod 3) inside a longer base64-encoded text.
+fn base64_inner(v: &[u8], shift: usize, engine: &base64::engine::GeneralPurpose) -> String {
+    let mut buf = vec![0u8; shift];
+    buf.extend_from_slice(v);
+    let enc = engine.encode(&buf);
+    let start = (8 * shift).div_ceil(6);
+    let end = (8 * (shift + v.len())) / 6;
+    enc.get(start..end).unwrap_or_default().to_owned()
+}
+
+/// The forms a value is redacted in.
+pub fn encoded_forms(value: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let v = value.as_bytes();
+    let mut forms = vec![value.to_owned()];
+    for engine in [&STANDARD, &URL_SAFE] {
+        forms.push(engine.encode(v));
+        for shift in 0..3 {
+            let inner = base64_inner(v, shift, engine);
+            if inner.len() >= 8 {
+                forms.push(inner);
+            }
+        }
+    }
+    forms.push(STANDARD_NO_PAD.encode(v));
+    forms.push(URL_SAFE_NO_PAD.encode(v));
+    const URL_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let pct = percent_encoding::utf8_percent_encode(value, URL_SET).to_string();
+    forms.push(pct.clone());
+    forms.push(pct.replace("%20", "+"));
+    // Lower-case escapes (`%2f`), as some encoders write them.
+    let mut lower = String::with_capacity(pct.len());
+    let mut rest = pct.as_str();
+    while let Some(i) = rest.find('%') {
+        lower.push_str(&rest[..i]);
+        let esc = rest.get(i..i + 3).unwrap_or(&rest[i..]);
+        lower.push_str(&esc.to_ascii_lowercase());
+        rest = &rest[i + esc.len()..];
+    }
+    lower.push_str(rest);
+    forms.push(lower);
+    if let Ok(json) = serde_json::to_string(value) {
+        forms.push(json.trim_matches('"').to_owned());
+    }
+    forms.retain(|f| f.len() >= MIN_KNOWN_LEN);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Add values the secrets store holds: from now on this process redacts them
+/// (and their encodings) everywhere [`redact`] or [`redact_known`] runs.
+pub fn add_known_secrets(values: impl IntoIterator<Item = String>) {
+    let Ok(mut guard) = KNOWN.write() else {
+        return;
+    };
+    let mut all = guard.as_ref().map(|k| k.values.clone()).unwrap_or_default();
+    let before = all.len();
+    for v in values {
+        if v.len() >= MIN_KNOWN_LEN && !all.contains(&v) {
+            all.push(v);
+        }
+    }
+    if all.len() == before {
+        return;
+    }
+    let mut forms: Vec<String> = all.iter().flat_map(|v| encoded_forms(v)).collect();
+    forms.sort();
+    forms.dedup();
+    if let Ok(matcher) = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&forms)
+    {
+        *guard = Some(Arc::new(Known {
+            values: all,
+            matcher,
+        }));
+    }
+}
+
+fn known() -> Option<Arc<Known>> {
+    KNOWN.read().ok().and_then(|k| k.clone())
+}
+
+/// Whether any held value is registered in this process.
+pub fn holds_known_secrets() -> bool {
+    known().is_some()
+}
+
+/// The raw held values registered in this process (for the sandbox's env scrub).
+pub fn known_secret_values() -> Vec<String> {
+    known().map(|k| k.values.clone()).unwrap_or_default()
+}
+
+/// Does `text` contain a held value, raw or encoded?
+pub fn contains_known_secret(text: &str) -> bool {
+    known().is_some_and(|k| k.matcher.is_match(text))
+}
+
+/// Replace held values (raw or encoded) in `text`, and nothing else.
+pub fn redact_known(text: &str) -> Cow<'_, str> {
+    match known() {
+        Some(k) if k.matcher.is_match(text) => Cow::Owned(
+            k.matcher
+                .replace_all(text, &vec![REDACTED; k.matcher.patterns_len()]),
+        ),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// Replace every secret-looking value in `text` with [`REDACTED`]: held
+/// values first ([`redact_known`]), then the pattern-based recognisers.
 pub fn redact(text: &str) -> String {
+    redact_patterns(&redact_known(text))
+}
+
+fn redact_patterns(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut prev_boundary: Option<char> = None;
     let mut prev_word = String::new();

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/002_tasks.sql"),
     include_str!("store/003_approvals_rules.sql"),
     include_str!("store/004_review.sql"),
+    include_str!("store/005_secrets.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

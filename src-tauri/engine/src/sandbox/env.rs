@@ -84,12 +84,15 @@ pub fn secret_value(value: &str) -> bool {
 }
 
 pub fn scrub(env: &[(String, String)], keep: &[String], secret_values: &[String]) -> Scrubbed {
+    // Every value the secrets store holds (raw or encoded), whoever the caller is.
+    crate::secrets::held::ensure_loaded_from_environment();
     let mut out = Scrubbed::default();
     for (k, v) in env {
         let kept_by_person = keep.iter().any(|n| n == k);
         let holds_store_value = secret_values
             .iter()
-            .any(|s| !s.is_empty() && v.contains(s.as_str()));
+            .any(|s| !s.is_empty() && v.contains(s.as_str()))
+            || crate::redact::contains_known_secret(v);
         let drop = holds_store_value
             || (!kept_by_person && (secret_name(k) || secret_value(v)))
             || k.eq_ignore_ascii_case("http_proxy")

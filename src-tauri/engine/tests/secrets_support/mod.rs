@@ -1,0 +1,3 @@
+#![allow(dead_code)]
+pub mod plant;
+pub mod session;
