@@ -28,8 +28,10 @@ say "Rust tests: engine, CLI, and the real app end to end"
 cargo test --workspace --no-fail-fast
 
 say "The UI's bindings match the Rust types"
-git diff --exit-code -- ui/src/backend/bindings || {
+stale="$(git status --porcelain -- ui/src/backend/bindings)"
+if [ -n "$stale" ]; then
+  printf '%s\n' "$stale" >&2
   echo "paddock: ui/src/backend/bindings is out of date; commit the files the tests regenerated" >&2
   exit 1
-}
+fi
 say "All tests passed"
