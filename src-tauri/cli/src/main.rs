@@ -15,6 +15,7 @@ mod network_cmd;
 mod policy_cmd;
 mod review_cmd;
 mod run_cmd;
+mod secrets_cmd;
 mod task_cmd;
 
 #[derive(Parser)]
@@ -82,6 +83,14 @@ enum Command {
         #[command(subcommand)]
         command: review_cmd::ReviewCommand,
     },
+    /// Secrets: scan, move into the OS keychain, list, restore.
+    Secrets {
+        #[command(subcommand)]
+        command: secrets_cmd::SecretsCommand,
+    },
+    /// Run a command you approve in a task's worktree with named secrets as
+    /// environment variables (never for the agent's own processes).
+    Exec(secrets_cmd::ExecArgs),
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -217,6 +226,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_cmd::run(args),
         Command::Network { command } => network_cmd::run(command),
         Command::SandboxInit(args) => run_cmd::sandbox_init(args),
+        Command::Secrets { command } => secrets_cmd::run(command),
+        Command::Exec(args) => secrets_cmd::exec(args),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {

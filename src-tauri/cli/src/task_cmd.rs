@@ -108,6 +108,9 @@ pub fn run(command: TaskCommand) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => return Err(e.into()),
             };
+            for w in task::secret_warnings(&store, &t.id).unwrap_or_default() {
+                eprintln!("secret warning {w}");
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
             } else {

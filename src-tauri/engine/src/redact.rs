@@ -263,6 +263,8 @@ pub fn redact_known(text: &str) -> Cow<'_, str> {
 /// Replace every secret-looking value in `text` with [`REDACTED`]: held
 /// values first ([`redact_known`]), then the pattern-based recognisers.
 pub fn redact(text: &str) -> String {
+    // Once per process: the held values of the Paddock home this process uses.
+    crate::secrets::held::ensure_loaded_from_environment();
     redact_patterns(&redact_known(text))
 }
 

@@ -181,6 +181,8 @@ pub enum TaskError {
     NoFreeName(usize),
     #[error("the task's stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
     #[error("cannot use the worktrees folder {path}: {source}")]
     WorktreesFolder {
         path: PathBuf,
@@ -289,6 +291,7 @@ pub(crate) fn create_with_ids(
     let report = workspace::inspect(&new.repo, new.base.as_deref())?;
     let root = PathBuf::from(&report.root);
     let copies = workspace::plan_copies(&root, &new.copy)?;
+    let secret_warnings = crate::secrets::task_warnings(&root, &report.base);
 
     let scope = home.worktrees().join(&report.name);
     std::fs::create_dir_all(&scope).map_err(|source| TaskError::WorktreesFolder {
@@ -322,6 +325,13 @@ pub(crate) fn create_with_ids(
             }
             Err(e) => return Err(e.into()),
         };
+        let withheld = match crate::secrets::fence_worktree(&path) {
+            Ok(w) => w,
+            Err(e) => {
+                undo(&root, &made, &scope, store, None);
+                return Err(e.into());
+            }
+        };
         let now = crate::time::now_rfc3339();
         let task = Task {
             id: id.clone(),
@@ -338,7 +348,11 @@ pub(crate) fn create_with_ids(
             created_at: now.clone(),
             updated_at: now,
         };
-        match record_new(store, &task, &report, &copies) {
+        let secrets = SecretsNote {
+            warnings: &secret_warnings,
+            withheld: &withheld,
+        };
+        match record_new(store, &task, &report, &copies, &secrets) {
             Ok(true) => {}
             Ok(false) => {
                 undo(&root, &made, &scope, store, None);
@@ -375,12 +389,34 @@ fn id_taken(store: &Store, id: &str) -> Result<bool, TaskError> {
         .map_err(sql("checking a task id"))
 }
 
+/// What the secret scan said about the base branch, for the `task.created` event.
+struct SecretsNote<'a> {
+    warnings: &'a [crate::secrets::BranchWarning],
+    withheld: &'a [String],
+}
+
+/// The secret warnings recorded when `id` was created (tracked files and history of
+/// its base branch), from its `task.created` event.
+pub fn secret_warnings(
+    store: &Store,
+    id: &str,
+) -> Result<Vec<crate::secrets::BranchWarning>, TaskError> {
+    let created = audit::list(store, Some(id))?
+        .into_iter()
+        .find(|e| e.kind == "task.created");
+    Ok(created
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.payload).ok())
+        .and_then(|p| serde_json::from_value(p.get("secret_warnings")?.clone()).ok())
+        .unwrap_or_default())
+}
+
 /// Insert the row and the `task.created` event. `Ok(false)` if the id was taken meanwhile.
 fn record_new(
     store: &mut Store,
     task: &Task,
     report: &workspace::RepoReport,
     copies: &[workspace::CopyPlan],
+    secrets: &SecretsNote<'_>,
 ) -> Result<bool, TaskError> {
     let warnings = serde_json::to_string(&task.goal_warnings)
         .map_err(|e| TaskError::Audit(AuditError::Payload(e)))?;
@@ -424,6 +460,8 @@ fn record_new(
         "checkout": report.checkout_note,
         "copied": copies.iter().map(|c| c.relative.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         "goal_warnings_overridden": task.goal_warnings,
+        "secret_warnings": secrets.warnings,
+        "secrets_withheld": secrets.withheld,
     });
     let reason = if task.goal_warnings.is_empty() {
         format!("goal: {}", task.goal)

@@ -33,8 +33,14 @@ pub fn ensure_loaded(store: &Store) {
 }
 
 /// [`ensure_loaded`] for the Paddock home named by the environment, when its
-/// database exists (never creates one). For callers without a store at hand.
+/// database exists (never creates one), once per process. For callers without
+/// a store at hand: [`crate::redact::redact`] and the sandbox's env scrub.
 pub fn ensure_loaded_from_environment() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(load_from_environment);
+}
+
+fn load_from_environment() {
     let root = match std::env::var_os(crate::home::HOME_ENV) {
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => match dirs::data_dir() {

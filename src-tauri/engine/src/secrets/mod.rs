@@ -48,3 +48,75 @@ pub enum SecretsError {
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
 }
+
+/// The base branch's secrets, as warnings for a new task (tracked files now,
+/// then the last [`HISTORY_COMMITS`] commits). A scan that cannot run is a
+/// warning too: it never blocks the task, and it is never silent.
+pub fn task_warnings(repo_root: &std::path::Path, base: &str) -> Vec<BranchWarning> {
+    match scan_git_base(repo_root, base, HISTORY_COMMITS) {
+        Ok(w) => w,
+        Err(e) => vec![BranchWarning {
+            kind: "scan_failed".into(),
+            file: String::new(),
+            line: 0,
+            rule: String::new(),
+            title: format!("the secret scan could not run: {e}"),
+            preview: String::new(),
+            commit: None,
+        }],
+    }
+}
+
+/// How far back a new task's history scan looks.
+pub const HISTORY_COMMITS: usize = 200;
+
+/// Keep secret-bearing tracked files (`.env`, keys, …) out of a new worktree:
+/// each is marked skip-worktree in the worktree's own index and removed from
+/// its folder, so the agent never sees it and `git status` stays clean (the
+/// branch still has the file; nothing is deleted from history). Returns the
+/// paths withheld.
+pub fn fence_worktree(worktree: &std::path::Path) -> Result<Vec<String>, SecretsError> {
+    let git = |doing: &'static str| {
+        move |e: git2::Error| SecretsError::Git {
+            doing,
+            detail: e.message().to_owned(),
+        }
+    };
+    let repo = git2::Repository::open(worktree).map_err(git("opening the worktree"))?;
+    let mut index = repo.index().map_err(git("reading the worktree's index"))?;
+    let mut withheld = Vec::new();
+    let entries: Vec<git2::IndexEntry> = index.iter().collect();
+    for mut entry in entries {
+        let rel = String::from_utf8_lossy(&entry.path).into_owned();
+        if !crate::workspace::is_secret_bearing(std::path::Path::new(&rel)) {
+            continue;
+        }
+        const EXTENDED: u16 = 0x4000;
+        const SKIP_WORKTREE: u16 = 0x4000;
+        entry.flags |= EXTENDED;
+        entry.flags_extended |= SKIP_WORKTREE;
+        index
+            .add(&entry)
+            .map_err(git("marking a file skip-worktree"))?;
+        withheld.push(rel);
+    }
+    if withheld.is_empty() {
+        return Ok(withheld);
+    }
+    index.write().map_err(git("writing the worktree's index"))?;
+    for rel in &withheld {
+        let path = worktree.join(rel);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(SecretsError::Io {
+                    doing: "withholding a secret-bearing file from",
+                    path,
+                    source,
+                })
+            }
+        }
+    }
+    Ok(withheld)
+}

@@ -456,7 +456,7 @@ pub fn scan_tree(
 }
 
 /// A secret in a branch's tracked files or its recent history.
-#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, TS, PartialEq, Eq)]
 #[ts(export, export_to = "../../../ui/src/backend/bindings/")]
 pub struct BranchWarning {
     /// `tracked` (in the branch's files now) or `history` (in an older commit only).
