@@ -326,7 +326,7 @@ pub(crate) fn diff_with(
     marks: &[(String, String)],
 ) -> Result<ReviewDiff, ReviewError> {
     let ends = diff::ends(repo, &t.base, &t.branch)?;
-    let d = diff::tree_diff(repo, ends.merge_base, ends.head, None)?;
+    let (d, copies_detected) = diff::tree_diff(repo, ends.merge_base, ends.head, None)?;
     let reviewed = |path: &str, key: &str| marks.iter().any(|(p, k)| p == path && k == key);
     let files = diff::files_of(&d, &reviewed)?;
     let totals = diff::totals_of(&files);
@@ -338,6 +338,7 @@ pub(crate) fn diff_with(
         head: ends.head.to_string(),
         files,
         totals,
+        copies_detected,
     })
 }
 
@@ -351,7 +352,7 @@ pub fn file_contents(
     let t = task::get(store, task_id)?;
     let repo = open(&t)?;
     let ends = diff::ends(&repo, &t.base, &t.branch)?;
-    let d = diff::tree_diff(&repo, ends.merge_base, ends.head, None)?;
+    let (d, _) = diff::tree_diff(&repo, ends.merge_base, ends.head, None)?;
     for delta in d.deltas() {
         let old = delta.old_file();
         let new = delta.new_file();

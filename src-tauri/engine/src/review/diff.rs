@@ -148,6 +148,9 @@ pub struct ReviewDiff {
     pub head: String,
     pub files: Vec<FileDiff>,
     pub totals: DiffTotals,
+    /// Copies were looked for (false on very large changes, where copied
+    /// files show as added).
+    pub copies_detected: bool,
 }
 
 impl ReviewDiff {
@@ -192,13 +195,17 @@ pub(crate) fn ends(repo: &Repository, base: &str, branch: &str) -> Result<Ends, 
     Ok(Ends { merge_base, head })
 }
 
-/// The tree diff between two commits, with renames and copies found.
+/// Added × modified file pairs above which copies are not looked for.
+pub const COPY_PAIR_BUDGET: usize = 40_000;
+
+/// The tree diff between two commits, with renames (and, unless the change is
+/// very large, copies) found. Returns whether copies were looked for.
 pub(crate) fn tree_diff<'r>(
     repo: &'r Repository,
     from: Oid,
     to: Oid,
     pathspec: Option<&str>,
-) -> Result<Diff<'r>, ReviewError> {
+) -> Result<(Diff<'r>, bool), ReviewError> {
     let old = repo
         .find_commit(from)
         .and_then(|c| c.tree())
@@ -215,13 +222,26 @@ pub(crate) fn tree_diff<'r>(
     let mut diff = repo
         .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))
         .map_err(git("comparing the task branch with its merge-base"))?;
+    let mut copies = false;
     if pathspec.is_none() {
+        let (mut added, mut modified) = (0usize, 0usize);
+        for d in diff.deltas() {
+            match d.status() {
+                Delta::Added => added += 1,
+                Delta::Modified => modified += 1,
+                _ => {}
+            }
+        }
+        // Copy detection compares every added file with every modified one;
+        // on a very large change that costs more than the whole diff, so it
+        // is skipped there (as git skips renames beyond diff.renameLimit).
+        copies = added.saturating_mul(modified) <= COPY_PAIR_BUDGET;
         let mut find = DiffFindOptions::new();
-        find.renames(true).copies(true).rename_limit(1000);
+        find.renames(true).copies(copies).rename_limit(1000);
         diff.find_similar(Some(&mut find))
             .map_err(git("finding renamed and copied files"))?;
     }
-    Ok(diff)
+    Ok((diff, copies))
 }
 
 fn path_text(p: Option<&Path>) -> String {

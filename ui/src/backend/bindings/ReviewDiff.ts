@@ -13,4 +13,9 @@ merge_base: string,
 /**
  * The task branch's commit the diff ends at.
  */
-head: string, files: Array<FileDiff>, totals: DiffTotals, };
+head: string, files: Array<FileDiff>, totals: DiffTotals, 
+/**
+ * Copies were looked for (false on very large changes, where copied
+ * files show as added).
+ */
+copies_detected: boolean, };
