@@ -33,6 +33,27 @@ pub struct TrayState {
     pub items: Vec<TrayItem>,
     /// `idle` or `pending`.
     pub icon: &'static str,
+    /// `Ready for review: N` (the entry that opens the review queue).
+    pub review_label: String,
+    /// Tasks awaiting review; None: the store could not be read.
+    pub review: Option<usize>,
+}
+
+impl TrayState {
+    /// The same state with the review count the tray shows.
+    pub fn with_review(mut self, awaiting: Result<usize, String>) -> Self {
+        match awaiting {
+            Ok(n) => {
+                self.review_label = format!("Ready for review: {n}");
+                self.review = Some(n);
+            }
+            Err(_) => {
+                self.review_label = "Ready for review: unknown (store unreadable)".into();
+                self.review = None;
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,6 +89,8 @@ pub fn tray_view(pending: Result<&[PendingApproval], String>) -> TrayState {
                 pending: None,
                 items: Vec::new(),
                 icon: "pending",
+                review_label: String::new(),
+                review: None,
             }
         }
     };
@@ -109,6 +132,8 @@ pub fn tray_view(pending: Result<&[PendingApproval], String>) -> TrayState {
             "pending"
         },
         items,
+        review_label: String::new(),
+        review: None,
     }
 }
 

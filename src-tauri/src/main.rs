@@ -5,6 +5,8 @@
 
 mod approvals;
 mod commands;
+mod network;
+mod review;
 mod tasks;
 mod tray;
 
@@ -37,6 +39,21 @@ fn main() {
             approvals::save_user_rule,
             approvals::delete_user_rule,
             approvals::tray_state,
+            review::review_queue,
+            review::review_diff,
+            review::review_file,
+            review::review_mark,
+            review::review_comment,
+            review::review_comments,
+            review::review_request_changes,
+            review::review_note,
+            review::review_merge,
+            review::task_timeline,
+            network::network_settings,
+            network::set_network_preset,
+            network::add_network_rule,
+            network::remove_network_rule,
+            network::task_connections,
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;

@@ -6,6 +6,10 @@
 //! Approve once / Deny, Quit), switches the icon, tells the UI, and raises a
 //! desktop notification for each request it has not seen before — with
 //! Approve / Deny actions when the notification server supports them.
+//!
+//! The same loop reads the tasks awaiting review: the menu's "Ready for
+//! review: N" entry opens the review queue, and a task that enters
+//! awaiting_review while the app runs raises "Paddock: <task> is ready for review".
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -54,6 +58,13 @@ fn build_menu(app: &AppHandle, state: &TrayState) -> tauri::Result<Menu<tauri::W
         true,
         None::<&str>,
     )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "review",
+        &state.review_label,
+        true,
+        None::<&str>,
+    )?)?;
     for item in &state.items {
         let approve = MenuItem::with_id(
             app,
@@ -90,6 +101,10 @@ fn on_menu(app: &AppHandle, id: &str) {
             show_main_window(app);
             let _ = app.emit(approvals::EVENT_OPEN, ());
         }
+        "review" => {
+            show_main_window(app);
+            let _ = app.emit(crate::review::EVENT_OPEN, ());
+        }
         "quit" => app.exit(0),
         other => {
             let (verdict, rest) = if let Some(r) = other.strip_prefix("approve:") {
@@ -117,7 +132,7 @@ fn on_menu(app: &AppHandle, id: &str) {
 
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
     app.manage(TrayShown::default());
-    let first = approvals::tray_view(Ok(&[]));
+    let first = approvals::tray_view(Ok(&[])).with_review(Ok(0));
     let tray = TrayIconBuilder::with_id("paddock")
         .icon(Image::from_bytes(ICON_IDLE)?)
         .tooltip("Paddock")
@@ -146,16 +161,33 @@ fn read_pending(
     })
 }
 
+fn read_awaiting(
+    store: &mut Option<Store>,
+    home: &PaddockHome,
+) -> Result<Vec<paddock_engine::task::Task>, String> {
+    if store.is_none() {
+        *store = Some(Store::open_home(home).map_err(|e| e.to_string())?);
+    }
+    let s = store.as_ref().ok_or("no store")?;
+    // On an error, reopen next time: the file may have been replaced or repaired.
+    crate::review::awaiting(s).inspect_err(|_| *store = None)
+}
+
 fn watch(app: AppHandle, tray: TrayIcon) {
     let home = home(&app);
     let mut store: Option<Store> = None;
     let mut shown: Option<TrayState> = None;
+    // Tasks awaiting review at the last read (None before the first read:
+    // tasks already waiting when the app starts are counted, not announced).
+    let mut awaiting_seen: Option<HashSet<String>> = None;
     // Approval id → the notification server's id, while the request waits.
     let mut notified: HashMap<i64, Option<u32>> = HashMap::new();
     let mut actions: Option<bool> = None;
     loop {
         let pending = read_pending(&mut store, &home);
-        let state = approvals::tray_view(pending.as_deref().map_err(Clone::clone));
+        let awaiting = read_awaiting(&mut store, &home);
+        let state = approvals::tray_view(pending.as_deref().map_err(Clone::clone))
+            .with_review(awaiting.as_ref().map(Vec::len).map_err(Clone::clone));
         if shown.as_ref() != Some(&state) {
             match build_menu(&app, &state) {
                 Ok(menu) => {
@@ -176,7 +208,20 @@ fn watch(app: AppHandle, tray: TrayIcon) {
                 *s = Some(state.clone());
             }
             let _ = app.emit(approvals::EVENT_CHANGED, state.pending);
+            if shown.as_ref().map(|s| s.review) != Some(state.review) {
+                let _ = app.emit(crate::review::EVENT_CHANGED, state.review);
+            }
             shown = Some(state);
+        }
+        if let Ok(tasks) = &awaiting {
+            let now: HashSet<String> = tasks.iter().map(|t| t.id.clone()).collect();
+            if let Some(before) = &awaiting_seen {
+                // Oldest first, in the order they became ready.
+                for t in tasks.iter().rev().filter(|t| !before.contains(&t.id)) {
+                    notify_ready(t);
+                }
+            }
+            awaiting_seen = Some(now);
         }
         if let Ok(list) = &pending {
             // Oldest first, so notifications arrive in the order the agent asked.
@@ -201,6 +246,24 @@ fn watch(app: AppHandle, tray: TrayIcon) {
             });
         }
         std::thread::sleep(POLL_EVERY);
+    }
+}
+
+/// "Paddock: <task> is ready for review" (no actions: the tray entry and the
+/// window open the queue).
+fn notify_ready(t: &paddock_engine::task::Task) {
+    let (summary, body) = crate::review::ready_text(t);
+    let shown = notify_rust::Notification::new()
+        .appname("Paddock")
+        .summary(&summary)
+        .body(&body)
+        .urgency(notify_rust::Urgency::Normal)
+        .show();
+    if let Err(e) = shown {
+        eprintln!(
+            "paddock-app: no desktop notification for task {} ready for review: {e}",
+            t.id
+        );
     }
 }
 
