@@ -126,21 +126,13 @@ pub fn steps(store: &Store) -> Vec<StepState> {
                 StepStatus::NotSetUp,
                 "Not set up: this version of Paddock does not scan for secrets yet.",
             ),
-            StepId::Network => step(
-                id,
-                StepStatus::NotSetUp,
-                "Not set up: this version of Paddock has no network proxy yet.",
-            ),
+            StepId::Network => network_step(&active, store),
             StepId::Commands => step(
                 id,
                 StepStatus::NotSetUp,
                 "Not set up: this version of Paddock does not decide agent commands yet.",
             ),
-            StepId::Review => step(
-                id,
-                StepStatus::NotSetUp,
-                "Not set up: this version of Paddock has no review queue yet.",
-            ),
+            StepId::Review => review_step(store),
         })
         .collect()
 }
@@ -194,6 +186,70 @@ fn task_step(id: StepId, t: &Task) -> StepState {
                     .join(", ")
             ),
         ),
+    }
+}
+
+/// Measured from the tasks' states: how many wait for review, how many merged.
+fn review_step(store: &Store) -> StepState {
+    let tasks = match task::list(store) {
+        Ok(t) => t,
+        Err(e) => {
+            return step(
+                StepId::Review,
+                StepStatus::Fail,
+                format!("Cannot read tasks: {e}"),
+            )
+        }
+    };
+    let waiting = tasks
+        .iter()
+        .filter(|t| t.state == task::TaskState::AwaitingReview)
+        .count();
+    let merged = tasks
+        .iter()
+        .filter(|t| t.state == task::TaskState::Merged)
+        .count();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let merged_text = if merged > 0 {
+        format!(" {merged} merged after review.")
+    } else {
+        String::new()
+    };
+    if waiting > 0 {
+        step(
+            StepId::Review,
+            StepStatus::Warn,
+            format!(
+                "{waiting} task{} awaiting review in the Review queue; nothing merges without your approval.{merged_text}",
+                plural(waiting)
+            ),
+        )
+    } else {
+        step(
+            StepId::Review,
+            StepStatus::Ok,
+            format!(
+                "No task awaiting review; nothing merges into a base branch without your approval.{merged_text}"
+            ),
+        )
+    }
+}
+
+/// Measured from the newest active task's network settings and connections.
+fn network_step(active: &Result<Option<Task>, task::TaskError>, store: &Store) -> StepState {
+    let id = StepId::Network;
+    match active {
+        Ok(Some(t)) => match crate::network_view::summary(store, &t.id) {
+            Ok((text, 0)) => step(id, StepStatus::Ok, text),
+            Ok((text, _)) => step(id, StepStatus::Warn, text),
+            Err(e) => step(id, StepStatus::Fail, format!("Cannot read the network settings: {e}")),
+        },
+        Ok(None) => step(
+            id,
+            StepStatus::NotSetUp,
+            "Not set up: no active task yet; every task gets its own proxy (deny list, presets, your rules).",
+        ),
+        Err(e) => step(id, StepStatus::Fail, format!("Cannot read tasks: {e}")),
     }
 }
 
@@ -261,6 +317,22 @@ mod tests {
             logs.summary.contains("row 2 was edited"),
             "{}",
             logs.summary
+        );
+    }
+
+    #[test]
+    fn review_step_counts_the_tasks_awaiting_review() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("p.db")).unwrap();
+        let review = steps(&s)
+            .into_iter()
+            .find(|s| s.id == StepId::Review)
+            .unwrap();
+        assert_eq!(review.status, StepStatus::Ok);
+        assert!(
+            review.summary.starts_with("No task awaiting review"),
+            "{}",
+            review.summary
         );
     }
 }
