@@ -118,7 +118,10 @@ export function ReviewPage({ backend, task, DiffView, onBack, onDone, onShowLogs
       setLine(null);
       setFileError(null);
       try {
-        setContents({ path, contents: await backend.reviewFile(task, path) });
+        const c = await backend.reviewFile(task, path);
+        // For the end-to-end first-paint measurement: when both sides arrived.
+        performance.mark("paddock:file-loaded");
+        setContents({ path, contents: c });
       } catch (e) {
         setContents(null);
         setFileError(String(e));
@@ -134,6 +137,8 @@ export function ReviewPage({ backend, task, DiffView, onBack, onDone, onShowLogs
         const f = await backend.reviewMark(task, path, reviewed);
         setDiff((d) => (d ? { ...d, files: d.files.map((x) => (x.path === path ? f : x)) } : d));
         setError(null);
+        // The note's "not yet reviewed" line follows the marks.
+        backend.reviewNote(task).then(setNote, () => undefined);
       } catch (e) {
         setError(String(e));
       } finally {
