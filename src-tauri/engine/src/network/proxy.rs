@@ -29,7 +29,7 @@ use hyper::header::{HeaderValue, HOST};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream, UnixListener};
+use tokio::net::{TcpStream, UnixListener};
 use tokio::sync::watch;
 
 use super::resolver::{self, HostMap};
@@ -41,6 +41,13 @@ use crate::policy::{Action, Decision, Verdict};
 use crate::store::Store;
 
 type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Per-direction buffer of a CONNECT tunnel: large enough that bulk transfers
+/// move in few system calls (tokio's default is 8 KiB).
+const TUNNEL_BUFFER: usize = 256 * 1024;
+
+/// The TCP listener's accept queue.
+const LISTEN_BACKLOG: u32 = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
@@ -155,28 +162,22 @@ impl ProxyHandle {
             for l in listen {
                 match l {
                     ProxyListen::Tcp(addr) => {
-                        let std_l = std::net::TcpListener::bind(addr).map_err(|source| {
-                            ProxyError::Listen {
-                                what: addr.to_string(),
-                                source,
-                            }
-                        })?;
-                        std_l
-                            .set_nonblocking(true)
-                            .map_err(|source| ProxyError::Listen {
-                                what: addr.to_string(),
-                                source,
-                            })?;
-                        let local = std_l.local_addr().map_err(|source| ProxyError::Listen {
+                        let listen_err = |source| ProxyError::Listen {
                             what: addr.to_string(),
                             source,
-                        })?;
+                        };
+                        let sock = if addr.is_ipv4() {
+                            tokio::net::TcpSocket::new_v4()
+                        } else {
+                            tokio::net::TcpSocket::new_v6()
+                        }
+                        .map_err(listen_err)?;
+                        sock.set_reuseaddr(true).map_err(listen_err)?;
+                        sock.bind(*addr).map_err(listen_err)?;
+                        // A deep backlog: agents open many connections at once.
+                        let l = sock.listen(LISTEN_BACKLOG).map_err(listen_err)?;
+                        let local = l.local_addr().map_err(listen_err)?;
                         tcp_addr.get_or_insert(local);
-                        let l =
-                            TcpListener::from_std(std_l).map_err(|source| ProxyError::Listen {
-                                what: addr.to_string(),
-                                source,
-                            })?;
                         tcp_listeners.push(l);
                     }
                     ProxyListen::Unix(path) => {
@@ -390,7 +391,13 @@ async fn handle(
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
                 let mut client = TokioIo::new(upgraded);
                 let mut upstream = upstream;
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                let _ = tokio::io::copy_bidirectional_with_sizes(
+                    &mut client,
+                    &mut upstream,
+                    TUNNEL_BUFFER,
+                    TUNNEL_BUFFER,
+                )
+                .await;
             }
         });
         return Ok(Response::new(full(Bytes::new())));
