@@ -6,6 +6,7 @@ import { NewTaskForm } from "./components/NewTaskForm";
 import { TaskList } from "./components/TaskList";
 import { ApprovalsScreen } from "./components/ApprovalsScreen";
 import { PolicyEditor } from "./components/PolicyEditor";
+import { NetworkPanel } from "./components/NetworkPanel";
 import { ReviewScreen } from "./components/ReviewScreen";
 import { LogsScreen } from "./components/LogsScreen";
 import type { DiffViewComponent } from "./components/diffView";
@@ -228,6 +229,7 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
               <NewTaskForm backend={backend} onCreated={onCreated} onShowTasks={() => setView("tasks")} />
             )}
             {selected === "commands" && <PolicyEditor backend={backend} />}
+            {selected === "network" && <NetworkPanel backend={backend} />}
             <section className="doctor">
               <h3>This machine</h3>
               {doctor ? (

@@ -3,7 +3,7 @@
 import type {
   Backend, CreateTaskRequest, FileContents, FileDiff, GoalWarning, MergeOptions, MergeRefusal, PendingApproval, PolicySummary,
   QueueEntry, RememberScope, RememberedRule, RepoReport, ReviewComment, ReviewDiff, ReviewNote, StepState, Task,
-  TimelineEntry, TimelineKind, UserRuleInput,
+  TimelineEntry, TimelineKind, UserRuleInput, NetworkSettings, NetworkConnection, HostRuleVerdict,
 } from "./backend";
 
 export const step = (id: StepState["id"], status: StepState["status"], summary = ""): StepState => ({
@@ -88,6 +88,27 @@ export const queueEntry = (task: Task, over: Partial<QueueEntry> = {}): QueueEnt
   unsent_comments: 0, error: null, ...over,
 });
 
+/** A task's network settings as the engine answers them with nothing changed. */
+export const networkSettings = (task = "1a2b3c4d", over: Partial<NetworkSettings> = {}): NetworkSettings => ({
+  task,
+  presets: [
+    { name: "default-deny", title: "Default deny list", explanation: "Paste sites, anonymous file drops, request catchers and tunnels (70 domains): always blocked.", on: true, locked: true },
+    { name: "localhost", title: "Localhost", explanation: "The app the agent builds, on this machine (localhost, 127.0.0.1, ::1).", on: true, locked: false },
+    { name: "model-api", title: "Model API", explanation: "The agent's own model provider, so it can think (and your configured gateway).", on: true, locked: false },
+    { name: "packages", title: "Package registries", explanation: "Off unless this task changes packages: the registries your package managers are configured to use.", on: false, locked: false },
+    { name: "docs", title: "Documentation sites", explanation: "docs.rs, MDN, the Python, Node and Go docs and similar: reading documentation only.", on: false, locked: false },
+  ],
+  rules: [],
+  ...over,
+});
+
+export const connection = (key: string, host: string, verdict: NetworkConnection["verdict"], over: Partial<NetworkConnection> = {}): NetworkConnection => ({
+  key, host, port: 80, method: "GET", verdict,
+  rule: verdict === "allowed" ? "user:allow-host" : verdict === "blocked" ? "user:deny-host" : "network:unknown-host",
+  reason: verdict === "waiting" ? "an unknown host; ask" : "matched", at: "2025-01-01T00:00:00Z",
+  approval: null, secs_left: verdict === "waiting" ? 100 : null, ...over,
+});
+
 export interface FakeReview {
   diff: ReviewDiff;
   note: ReviewNote;
@@ -111,6 +132,9 @@ export interface FakeOptions {
   queue?: QueueEntry[];
   reviews?: Record<string, FakeReview>;
   timeline?: TimelineEntry[];
+  /** null: no active task (the engine's error). */
+  network?: NetworkSettings | null;
+  connections?: NetworkConnection[];
 }
 
 export interface Fake {
@@ -130,6 +154,9 @@ export interface Fake {
   merges: { task: string; options: MergeOptions }[];
   changesRequested: string[];
   timelineAsked: { task: string; kinds: TimelineKind[] | null }[];
+  network: NetworkSettings | null;
+  connections: NetworkConnection[];
+  networkChanges: { task: string | null; change: string }[];
 }
 
 export function fakeBackend(opts: FakeOptions = {}): Fake {
@@ -139,6 +166,18 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     pending: [...(opts.pending ?? [])], decided: [], rules: [...(opts.rules ?? [])], revoked: [],
     policy: opts.policy ?? policySummary(), savedRules: [], deletedRules: [],
     marked: [], comments: [], merges: [], changesRequested: [], timelineAsked: [],
+    network: opts.network === undefined ? networkSettings() : opts.network, connections: [...(opts.connections ?? [])],
+    networkChanges: [],
+  };
+  let nextNetRule = 100;
+  const noTask = () => Promise.reject<never>("no active task; create one first (the Workspace step, or `paddock task new`)");
+  const net = (task: string | null, change: string, f: (s: NetworkSettings) => NetworkSettings | string) => {
+    fake.networkChanges.push({ task, change });
+    if (!fake.network) return noTask();
+    const r = f(fake.network);
+    if (typeof r === "string") return Promise.reject<never>(r);
+    fake.network = r;
+    return Promise.resolve(r);
   };
   const reviews = opts.reviews ?? {};
   const review = (task: string) => (reviews[task] ? Promise.resolve(reviews[task]) : Promise.reject(`no task "${task}"`));
@@ -284,6 +323,27 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     },
     onReviewChanged: () => Promise.resolve(() => undefined),
     onOpenReview: () => Promise.resolve(() => undefined),
+    networkSettings: () => (fake.network ? Promise.resolve(fake.network) : noTask()),
+    setNetworkPreset: (task, name, on) =>
+      net(task, `preset ${name} ${on ? "on" : "off"}`, (s) =>
+        name === "default-deny" ? "the default deny list is always on" : { ...s, presets: s.presets.map((p) => (p.name === name ? { ...p, on } : p)) }),
+    addNetworkRule: (task, host, verdict: HostRuleVerdict) =>
+      net(task, `add ${verdict} ${host}`, (s) =>
+        /\s|\//.test(host) ? `"${host}" is not a host name (use \`example.com\` or \`*.example.com\`)`
+          : { ...s, rules: [...s.rules, { id: nextNetRule++, host: host.toLowerCase(), verdict, added_at: "2025-01-01T00:01:00Z" }] }),
+    removeNetworkRule: (task, id) => net(task, `remove ${id}`, (s) => ({ ...s, rules: s.rules.filter((r) => r.id !== id) })),
+    taskConnections: () => (fake.network ? Promise.resolve([...fake.connections]) : noTask()),
+  };
+  const decide = fake.backend.decideApproval;
+  fake.backend.decideApproval = (id, verdict, remember) => {
+    const c = fake.connections.find((x) => x.approval === id);
+    if (c) {
+      fake.decided.push({ id, verdict, remember });
+      fake.connections = fake.connections.map((x) =>
+        x === c ? { ...x, verdict: verdict === "allow" ? "allowed" : "blocked", approval: null, secs_left: null, rule: "user:approved" } : x);
+      return Promise.resolve(null);
+    }
+    return decide(id, verdict, remember);
   };
   return fake;
 }

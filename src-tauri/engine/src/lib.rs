@@ -12,6 +12,7 @@ pub mod goal;
 pub mod home;
 pub mod hook;
 pub mod network;
+pub mod network_view;
 pub mod policy;
 pub mod redact;
 pub mod review;

@@ -25,6 +25,9 @@ import type { ReviewNote } from "./bindings/ReviewNote";
 import type { MergeOptions } from "./bindings/MergeOptions";
 import type { MergeOutcome } from "./bindings/MergeOutcome";
 import type { TestStatus } from "./bindings/TestStatus";
+import type { NetworkSettings } from "./bindings/NetworkSettings";
+import type { NetworkConnection } from "./bindings/NetworkConnection";
+import type { HostRuleVerdict } from "./bindings/HostRuleVerdict";
 
 export type { StepState, ChainReport, DoctorCheck, Agent, DiscardReport, GoalWarning, RepoReport, Task };
 export type { PendingApproval, RememberScope, RememberedRule, PolicySummary, UserRuleInput, Verdict };
@@ -45,6 +48,10 @@ export type { StepStatus } from "./bindings/StepStatus";
 export type { ChainProblem } from "./bindings/ChainProblem";
 export type { TaskState } from "./bindings/TaskState";
 export type { GoalWarningCode } from "./bindings/GoalWarningCode";
+export type { NetworkSettings, NetworkConnection, HostRuleVerdict };
+export type { NetworkPreset } from "./bindings/NetworkPreset";
+export type { NetworkHostRule } from "./bindings/NetworkHostRule";
+export type { ConnectionVerdict } from "./bindings/ConnectionVerdict";
 
 export interface AppInfo {
   version: string;
@@ -168,6 +175,15 @@ export const backend = {
   onReviewChanged: (handler: () => void) => on("review-changed", handler),
   /** The person chose "Ready for review" in the tray: show the review queue. */
   onOpenReview: (handler: () => void) => on("open-review", handler),
+  /** A task's presets and host rules; `task` null: the newest active task. */
+  networkSettings: (task: string | null) => invoke<NetworkSettings>("network_settings", { task }),
+  setNetworkPreset: (task: string | null, name: string, on: boolean) =>
+    invoke<NetworkSettings>("set_network_preset", { task, name, on }),
+  addNetworkRule: (task: string | null, host: string, verdict: HostRuleVerdict) =>
+    invoke<NetworkSettings>("add_network_rule", { task, host, verdict }),
+  removeNetworkRule: (task: string | null, id: number) => invoke<NetworkSettings>("remove_network_rule", { task, id }),
+  /** The task's connections through its proxy, newest first (waiting ones carry their approval id). */
+  taskConnections: (task: string | null) => invoke<NetworkConnection[]>("task_connections", { task }),
 };
 
 export type Backend = typeof backend;
