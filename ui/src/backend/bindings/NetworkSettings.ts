@@ -2,4 +2,7 @@
 import type { NetworkHostRule } from "./NetworkHostRule";
 import type { NetworkPreset } from "./NetworkPreset";
 
+/**
+ * A task's network settings.
+ */
 export type NetworkSettings = { task: string, presets: Array<NetworkPreset>, rules: Array<NetworkHostRule>, };
