@@ -68,6 +68,7 @@ export const changedFile = (path: string, over: Partial<FileDiff> = {}): FileDif
 
 export const reviewDiff = (files: FileDiff[], task = "1a2b3c4d"): ReviewDiff => ({
   task, base: "main", branch: `paddock/fix-${task}`, merge_base: "0".repeat(40), head: "1".repeat(40), files,
+  copies_detected: true,
   totals: {
     files: files.length, additions: files.reduce((n, f) => n + f.additions, 0), deletions: files.reduce((n, f) => n + f.deletions, 0),
     binary: files.filter((f) => f.binary).length, reviewed: files.filter((f) => f.reviewed).length,
