@@ -686,6 +686,9 @@ impl State<'_> {
         if target.dynamic {
             let mut p = Part::new(display, OwnedSubject::Nothing);
             self.secret_check(&mut p, std::slice::from_ref(target));
+            if op == FileOp::Write {
+                self.paddock_state_check(&mut p, target, "redirects to");
+            }
             p.raise(
                 Ask,
                 "default:dynamic-path",
@@ -769,6 +772,9 @@ impl State<'_> {
     }
 
     fn write_check(&self, p: &mut Part, w: &Word) {
+        if self.paddock_state_check(p, w, "writes") {
+            return;
+        }
         if w.dynamic {
             p.raise(
                 Ask,
@@ -821,7 +827,55 @@ impl State<'_> {
         }
     }
 
+    /// Paddock's own state (`$PADDOCK_HOME`: the database, the approvals,
+    /// the user's `policy.toml`; the task worktrees under it excepted) is the
+    /// user's, never the agent's. True when `w` names it (→ Deny raised).
+    fn paddock_state_check(&self, p: &mut Part, w: &Word, verb: &str) -> bool {
+        let named = w.text.contains("PADDOCK_HOME")
+            || (!w.dynamic
+                && self
+                    .resolve(&w.text)
+                    .is_some_and(|path| self.in_paddock_home(&path)));
+        if named {
+            p.raise(
+                Deny,
+                PADDOCK_CONTROL_RULE,
+                format!(
+                    "{verb} `{}`, Paddock's own state ($PADDOCK_HOME, the user's policy.toml): {PADDOCK_CONTROL_REASON}",
+                    w.text
+                ),
+            );
+        }
+        named
+    }
+
+    fn in_paddock_home(&self, path: &Path) -> bool {
+        let mut roots: Vec<PathBuf> = vec![
+            self.ctx.home.join(".local/share/paddock"),
+            self.ctx.home.join("Library/Application Support/paddock"),
+        ];
+        for var in ["PADDOCK_HOME", "XDG_DATA_HOME"] {
+            if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+                let v = PathBuf::from(v);
+                roots.push(if var == "XDG_DATA_HOME" {
+                    v.join("paddock")
+                } else {
+                    v
+                });
+            }
+        }
+        let wt = &self.ctx.worktree;
+        roots.iter().any(|root| {
+            path.starts_with(root)
+                && !path.starts_with(root.join("worktrees"))
+                && !path.starts_with(wt)
+        })
+    }
+
     fn delete_check(&self, p: &mut Part, w: &Word) {
+        if self.paddock_state_check(p, w, "deletes") {
+            return;
+        }
         if w.dynamic {
             p.raise(
                 Ask,
@@ -930,6 +984,9 @@ impl State<'_> {
             return;
         }
         let (name, script) = command_name(&first.text);
+        if name == "paddock" {
+            paddock_control_check(&mut p, &words[1..]);
+        }
         if script {
             self.secret_check(&mut p, words);
             p.raise(
@@ -3314,6 +3371,44 @@ impl State<'_> {
 
 /// Strings inside a word that might be a path: the word, `@file`, the value
 /// of `--opt=value` / `key=@file`, the path of `host:path`, `file://`.
+const PADDOCK_CONTROL_RULE: &str = "default:paddock-control";
+const PADDOCK_CONTROL_REASON: &str = "the agent cannot approve or merge its own work";
+
+/// `paddock` subcommands that are the user's decisions, never the agent's.
+const PADDOCK_USER_ONLY: &[(&str, &[&str])] = &[
+    ("review", &["merge", "mark"]),
+    ("approvals", &["approve", "deny"]),
+    ("rules", &["revoke"]),
+    ("secrets", &["restore"]),
+    ("task", &["discard"]),
+];
+
+/// Deny the `paddock` commands that approve, merge or undo the fence
+/// (wherever the subcommand sits among global flags and their values).
+fn paddock_control_check(p: &mut Part, args: &[Word]) {
+    let words: Vec<&str> = args
+        .iter()
+        .map(|a| a.text.as_str())
+        .filter(|t| !is_flag(t))
+        .collect();
+    for pair in words.windows(2) {
+        let hit = PADDOCK_USER_ONLY
+            .iter()
+            .any(|(group, subs)| pair[0] == *group && subs.contains(&pair[1]));
+        if hit {
+            p.raise(
+                Deny,
+                PADDOCK_CONTROL_RULE,
+                format!(
+                    "`paddock {} {}` is the user's decision: {PADDOCK_CONTROL_REASON}",
+                    pair[0], pair[1]
+                ),
+            );
+            return;
+        }
+    }
+}
+
 fn candidates(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(3);
     if text.is_empty() {
