@@ -608,3 +608,147 @@ fn prompts_results_and_the_final_summary_are_logged_with_secrets_redacted() {
         "Fixed the tax rate and added two tests."
     );
 }
+
+fn task_state(w: &World, t: &str) -> String {
+    let o = w.paddock(&["task", "show", t, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let state = if v["state"].is_string() {
+        &v["state"]
+    } else {
+        &v["task"]["state"]
+    };
+    state.as_str().unwrap().to_owned()
+}
+
+fn stop_event(wt: &std::path::Path, active: bool) -> String {
+    serde_json::json!({
+        "session_id": "s-1",
+        "transcript_path": "/dev/null",
+        "cwd": wt,
+        "hook_event_name": "Stop",
+        "stop_hook_active": active,
+        "last_assistant_message": "Changed the tax rate.",
+    })
+    .to_string()
+}
+
+#[test]
+fn the_first_tool_call_starts_the_task_and_stop_submits_it_for_review() {
+    let (w, t, wt) = world_with_task();
+    assert_eq!(task_state(&w, &t), "ready");
+    let (d, _) = decision(&w.hook(
+        &["--task", &t, "--agent", "claude"],
+        &pre_tool_use(&wt, "ls"),
+    ));
+    assert_eq!(d, "allow");
+    assert_eq!(task_state(&w, &t), "running");
+    // A second call leaves it running.
+    let (d, _) = decision(&w.hook(&["--task", &t], &pre_tool_use(&wt, "pwd")));
+    assert_eq!(d, "allow");
+    assert_eq!(task_state(&w, &t), "running");
+
+    std::fs::write(wt.join("tax.rs"), "fn rate() -> u32 { 8 }\n").unwrap();
+    let o = w.hook(
+        &["--task", &t, "--agent", "claude"],
+        &stop_event(&wt, false),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert_eq!(task_state(&w, &t), "awaiting_review");
+    assert_eq!(w.git(&wt, &["status", "--porcelain", "--", "tax.rs"]), "");
+    assert!(w
+        .git(&wt, &["log", "-1", "--format=%s"])
+        .contains(&format!("task {t}")));
+
+    // Claude Code re-runs Stop with stop_hook_active when some Stop hook
+    // blocked: the review is already prepared, so it answers 0 at once.
+    let o = w.hook(&["--task", &t, "--agent", "claude"], &stop_event(&wt, true));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let ev = w.events(&t);
+    let kinds: Vec<&str> = ev.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "task.running").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "review.submitted").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"task.awaiting_review"), "{kinds:?}");
+    assert!(kinds.contains(&"review.committed"), "{kinds:?}");
+    let running = ev.iter().find(|e| e["kind"] == "task.running").unwrap();
+    assert_eq!(running["actor"], "agent:claude");
+    assert!(w.paddock(&["log", "verify"]).status.success());
+}
+
+#[test]
+fn a_stop_with_nothing_run_still_hands_the_task_over() {
+    let (w, t, wt) = world_with_task();
+    let o = w.hook(&["--task", &t], &stop_event(&wt, false));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(task_state(&w, &t), "awaiting_review");
+}
+
+#[test]
+fn a_review_that_cannot_be_prepared_on_stop_answers_0_with_a_system_message() {
+    let (w, t, wt) = world_with_task();
+    decision(&w.hook(&["--task", &t], &pre_tool_use(&wt, "ls")));
+    assert_eq!(task_state(&w, &t), "running");
+    // The worktree left the task branch: submit refuses to commit there.
+    w.git(&wt, &["checkout", "-q", "-b", "elsewhere"]);
+    std::fs::write(wt.join("tax.rs"), "fn rate() -> u32 { 9 }\n").unwrap();
+    let o = w.hook(
+        &["--task", &t, "--agent", "claude"],
+        &stop_event(&wt, false),
+    );
+    // Never exit 2 on Stop: Claude Code would run the agent again, in a loop.
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = a["systemMessage"].as_str().unwrap();
+    assert!(msg.contains("could not prepare the review"), "{msg}");
+    assert!(msg.contains("paddock review submit --task"), "{msg}");
+    assert!(stderr(&o).contains("could not prepare the review"));
+    assert_eq!(task_state(&w, &t), "running");
+    let ev = w.events(&t);
+    let failed = ev
+        .iter()
+        .find(|e| e["kind"] == "review.submit_failed")
+        .expect("the failure is logged");
+    assert!(failed["payload"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("elsewhere"));
+    assert!(ev.iter().any(|e| e["kind"] == "task.summary"));
+    // Other events still fail closed.
+    assert_blocked(
+        &w.hook(&["--task", &t], "{not json"),
+        "malformed hook input",
+    );
+}
+
+#[test]
+fn the_agent_cannot_approve_or_merge_its_own_work() {
+    let (w, t, wt) = world_with_task();
+    for cmd in [
+        format!("paddock review merge --task {t}"),
+        "paddock approvals approve 1".to_owned(),
+        format!("paddock task discard {t} --yes"),
+        "echo '[[rules]]' >> $PADDOCK_HOME/policy.toml".to_owned(),
+    ] {
+        let (d, reason) = decision(&w.hook(&["--task", &t], &pre_tool_use(&wt, &cmd)));
+        assert_eq!(d, "deny", "{cmd}");
+        assert!(
+            reason.contains("default:paddock-control"),
+            "{cmd}: {reason}"
+        );
+        assert!(
+            reason.contains("cannot approve or merge its own work"),
+            "{reason}"
+        );
+    }
+    assert!(w.pending().is_empty(), "a hard deny never asks");
+}

@@ -6,13 +6,17 @@
 //! [`Action`] (through [`crate::agents::tool_call`]), the policy decides, an
 //! *ask* waits for a person through [`approvals::request`], and the answer is
 //! allow or deny with a reason the model can read. `PostToolUse`,
-//! `UserPromptSubmit` and `Stop` are logged. Every event is an audit row, with
-//! secret values redacted.
+//! `UserPromptSubmit` and `Stop` are logged. The first tool call of a `ready`
+//! task moves it to `running`; `Stop` hands the work over for review
+//! ([`review::submit`]). Every event is an audit row, with secret values
+//! redacted.
 //!
 //! It fails closed: bad or empty JSON, an unknown event or task, a missing,
 //! locked or corrupt database, a policy file that does not parse, no decision
 //! before the timeout — all answer exit code 2 with the reason on stderr.
 //! Exit code 1 never happens here (Claude Code lets a call through on it).
+//! The one exception: a review that cannot be prepared on `Stop` answers 0
+//! with a `systemMessage` (see [`submit_on_stop`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -24,7 +28,8 @@ use crate::approvals::{self, Outcome, Request};
 use crate::audit::{self, Actor, NewEvent};
 use crate::policy::{self, Action, Decision, PartDecision, Policy, TaskContext, Verdict};
 use crate::redact::{redact, redact_json};
-use crate::task::{self, Task};
+use crate::review::{self, ReviewError};
+use crate::task::{self, Task, TaskState};
 use crate::{PaddockHome, Store};
 
 /// The exit code that blocks a call in both agents.
@@ -312,6 +317,7 @@ fn answer_event(
     let session = ev.str("session_id").map(str::to_string);
     match ev.event.as_str() {
         "PreToolUse" | "PermissionRequest" => {
+            let task = start_running(store, task, who.clone())?;
             decide_tool_call(store, home, &task, who, ev, opts, started)
         }
         "PostToolUse" => {
@@ -372,13 +378,106 @@ fn answer_event(
             let summary = ev.str("last_assistant_message").unwrap_or("");
             record(
                 store,
-                NewEvent::new("task.summary", who, "the agent's final summary")
+                NewEvent::new("task.summary", who.clone(), "the agent's final summary")
                     .task(task.id.clone())
                     .payload(json!({"summary": redact(summary), "session_id": session})),
             )?;
-            Ok(HookAnswer::ok(String::new()))
+            submit_on_stop(store, &task, who, ev)
         }
         other => Err(HookFailure::UnknownEvent(other.to_string())),
+    }
+}
+
+/// The agent's first tool call starts the task: `ready` → `running`.
+fn start_running(store: &mut Store, task: Task, who: Actor) -> Result<Task, HookFailure> {
+    if task.state != TaskState::Ready {
+        return Ok(task);
+    }
+    match task::transition(
+        store,
+        &task.id,
+        TaskState::Running,
+        who,
+        "the agent started working",
+    ) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            // Another hook of the same agent may have started it first.
+            let now =
+                task::get(store, &task.id).map_err(|e| HookFailure::Database(e.to_string()))?;
+            if now.state == TaskState::Running {
+                Ok(now)
+            } else {
+                Err(HookFailure::Database(format!(
+                    "cannot start task {}: {e}",
+                    task.id
+                )))
+            }
+        }
+    }
+}
+
+/// The agent stopped: hand its work over for review ([`review::submit`]
+/// commits what it left uncommitted and moves the task to awaiting_review).
+///
+/// Unlike every other event, a failure here answers exit 0 (with a
+/// `systemMessage` for the person) instead of failing closed. Exit 2 on Stop
+/// does not block anything: Claude Code takes it as "keep going" and runs the
+/// agent again, which would stop again and fail again — a loop that burns the
+/// model's turns and still prepares no review. The agent has stopped either
+/// way; nothing reaches the base branch without a person's approval, and the
+/// failure is logged so the person can run `paddock review submit` by hand.
+fn submit_on_stop(
+    store: &mut Store,
+    task: &Task,
+    who: Actor,
+    ev: &HookEvent,
+) -> Result<HookAnswer, HookFailure> {
+    let again = ev
+        .raw
+        .get("stop_hook_active")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if again && task.state == TaskState::AwaitingReview {
+        // Claude Code re-ran Stop after some Stop hook blocked; the review
+        // was already prepared.
+        return Ok(HookAnswer::ok(String::new()));
+    }
+    let submitted = (|| -> Result<review::ReviewSummary, ReviewError> {
+        if task.state == TaskState::Ready {
+            // The agent answered without a single tool call.
+            task::transition(
+                store,
+                &task.id,
+                TaskState::Running,
+                who.clone(),
+                "the agent started working",
+            )?;
+        }
+        review::submit(store, &task.id, who.clone())
+    })();
+    match submitted {
+        Ok(_) => Ok(HookAnswer::ok(String::new())),
+        Err(e) => {
+            let why = redact(&e.to_string());
+            let message = format!(
+                "Paddock could not prepare the review of task {}: {why}. The agent has stopped; run `paddock review submit --task {}` to hand the work over for review.",
+                task.id, task.id
+            );
+            // Logging is best effort here too: the answer must stay exit 0.
+            let logged = audit::record(
+                store,
+                NewEvent::new("review.submit_failed", who, message.clone())
+                    .task(task.id.clone())
+                    .payload(json!({"error": why, "session_id": ev.str("session_id")})),
+            );
+            let mut answer = HookAnswer::ok(format!("{}\n", json!({"systemMessage": message})));
+            answer.stderr = match logged {
+                Ok(_) => format!("paddock: {message}\n"),
+                Err(le) => format!("paddock: {message} (and it could not be logged: {le})\n"),
+            };
+            Ok(answer)
+        }
     }
 }
 
