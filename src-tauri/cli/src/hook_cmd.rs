@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::Args;
 use paddock_engine::agents::AgentKind;
-use paddock_engine::{approvals, hook};
+use paddock_engine::{approvals, hook, hook_socket};
 
 #[derive(Args)]
 pub struct HookArgs {
@@ -69,20 +69,39 @@ fn answer(args: HookArgs) -> ExitCode {
     if input.len() > hook::MAX_INPUT {
         return block("the hook event is larger than 32 MiB");
     }
+    let approval_timeout = args
+        .timeout_secs
+        .map(Duration::from_secs)
+        .unwrap_or_else(approvals::configured_timeout);
+    // Inside `paddock run`'s sandbox the database is read-only: the run
+    // process answers for us. Any failure to reach it blocks.
+    if let Some(socket) = std::env::var_os(hook_socket::SOCKET_ENV).filter(|v| !v.is_empty()) {
+        let req = hook_socket::HookRequest {
+            task: args.task,
+            agent: args.agent,
+            timeout_secs: approval_timeout.as_secs(),
+            input_len: input.len(),
+        };
+        return match hook_socket::forward(&PathBuf::from(socket), &req, &input) {
+            Ok(answer) => relay(&answer),
+            Err(e) => block(&e),
+        };
+    }
     let opts = hook::HookOptions {
         task: args.task,
         agent,
-        approval_timeout: args
-            .timeout_secs
-            .map(Duration::from_secs)
-            .unwrap_or_else(approvals::configured_timeout),
+        approval_timeout,
         home: args.home.or_else(|| {
             std::env::var_os(paddock_engine::home::HOME_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         }),
     };
-    let answer = hook::run(&input, &opts);
+    relay(&hook::run(&input, &opts))
+}
+
+/// Print an answer and turn it into the exit code (0 or 2).
+fn relay(answer: &hook::HookAnswer) -> ExitCode {
     if !answer.stdout.is_empty() {
         let mut out = std::io::stdout().lock();
         if out

@@ -1,6 +1,8 @@
 //! `paddock run --task T -- <agent command>`: run a command confined to its
 //! task (bubblewrap), with the task's proxy as its only way out. The proxy is
-//! served from this process, so the CLI works headless. When the sandbox
+//! served from this process, so the CLI works headless; so are the agent's
+//! hooks (`paddock hook` inside forwards to a unix socket of this process,
+//! see [`paddock_engine::hook_socket`]). When the sandbox
 //! cannot be set up, nothing runs (fail closed); `--unconfined` runs anyway,
 //! and that is logged.
 
@@ -11,6 +13,7 @@ use std::process::{ExitCode, Stdio};
 
 use anyhow::{bail, Context};
 use paddock_engine::audit::{self, Actor, NewEvent};
+use paddock_engine::hook_socket::{HookServer, HookServerConfig};
 use paddock_engine::network::presets::{self, PresetChoice};
 use paddock_engine::network::registries::{self, Sources};
 use paddock_engine::network::{
@@ -218,6 +221,17 @@ fn run_with_proxy(
         return Ok(code);
     }
 
+    // The agent's hooks are answered here, outside the sandbox: inside, the
+    // database is read-only (and must stay so, or the agent could write its
+    // own approvals).
+    let hook_server = HookServer::start(
+        &run_dir.join("hook.sock"),
+        HookServerConfig {
+            task: task.id.clone(),
+            home: home.root().to_path_buf(),
+        },
+    )
+    .context("starting the hook socket")?;
     let bwrap = match sandbox::check_available() {
         Ok(b) => b,
         Err(e) => {
@@ -240,6 +254,7 @@ fn run_with_proxy(
         extra_writable: args.allow_write.clone(),
         run_dir: run_dir.to_path_buf(),
         proxy_socket: socket.to_path_buf(),
+        hook_socket: Some(hook_server.path().to_path_buf()),
         paddock_exe: std::env::current_exe().context("locating the paddock binary")?,
         env: std::env::vars().collect(),
         keep_env: args.keep_env.clone(),
@@ -325,6 +340,7 @@ fn run_with_proxy(
     });
     let status = child.wait().context("waiting for the confined command")?;
     let _ = watcher.join();
+    hook_server.stop();
     let (code, raw) = exit_code(status);
     record(
         store,

@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod goal;
 pub mod home;
 pub mod hook;
+pub mod hook_socket;
 pub mod network;
 pub mod network_view;
 pub mod policy;

@@ -78,6 +78,10 @@ pub struct SandboxSpec {
     pub run_dir: PathBuf,
     /// The task proxy's unix socket (bound into the sandbox).
     pub proxy_socket: PathBuf,
+    /// The run's hook socket ([`crate::hook_socket`]): bound into the sandbox
+    /// at the same path and named by `PADDOCK_HOOK_SOCKET`, so the agent's
+    /// hooks are answered outside, where the database is writable.
+    pub hook_socket: Option<PathBuf>,
     /// The `paddock` executable (runs the bridge inside).
     pub paddock_exe: PathBuf,
     /// The environment to start from (normally this process's).
@@ -367,6 +371,9 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
     }
     let sock = spec.proxy_socket.clone();
     push(&mut a, &[&"--bind", &sock, &sock]);
+    if let Some(h) = &spec.hook_socket {
+        push(&mut a, &[&"--bind", h, h]);
+    }
 
     // Covers: secret paths, the repo's and worktree's .env files, D-Bus and agent sockets.
     let mut hidden: Vec<PathBuf> = HOME_SECRETS.iter().map(|r| home.join(r)).collect();
@@ -460,6 +467,13 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
     vars.push(("TMPDIR".into(), private_tmp.display().to_string()));
     vars.push(("PADDOCK_TASK".into(), spec.task.clone()));
     vars.push(("PADDOCK_SANDBOX".into(), "bubblewrap".into()));
+    vars.retain(|(k, _)| k != crate::hook_socket::SOCKET_ENV);
+    if let Some(h) = &spec.hook_socket {
+        vars.push((
+            crate::hook_socket::SOCKET_ENV.into(),
+            h.display().to_string(),
+        ));
+    }
     Ok(Confinement {
         bwrap,
         args: a,
