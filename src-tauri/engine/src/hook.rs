@@ -328,9 +328,11 @@ fn answer_event(
                     .and_then(Value::as_str)
                     .map(|s| redact(&truncate(s, KEEP_OUTPUT)))
             };
-            let exit_code = ["exit_code", "exitCode", "returncode", "code"]
+            let reported = ["exit_code", "exitCode", "returncode", "code"]
                 .iter()
                 .find_map(|k| resp.get(*k).and_then(Value::as_i64));
+            let inferred = reported.is_none() && claude_bash_succeeded(&who, &tool, &resp);
+            let exit_code = reported.or(inferred.then_some(0));
             let duration_ms = ev
                 .raw
                 .get("duration_ms")
@@ -346,6 +348,7 @@ fn answer_event(
                 "session_id": session,
                 "input": redact_json(ev.raw.get("tool_input").unwrap_or(&Value::Null)),
                 "exit_code": exit_code,
+                "exit_code_inferred": inferred,
                 "duration_ms": duration_ms,
                 "interrupted": resp.get("interrupted").and_then(Value::as_bool),
                 "stdout": text_of("stdout"),
@@ -386,6 +389,20 @@ fn answer_event(
         }
         other => Err(HookFailure::UnknownEvent(other.to_string())),
     }
+}
+
+/// Claude Code's Bash result carries no exit code. It sends `PostToolUse`
+/// only for a call that succeeded (a non-zero exit is an error, reported as
+/// `PostToolUseFailure`), and marks the non-zero exits it does not count as
+/// errors (grep finding nothing, …) with `returnCodeInterpretation`. So a
+/// finished, foreground Bash call without that mark exited 0.
+fn claude_bash_succeeded(who: &Actor, tool: &str, resp: &Value) -> bool {
+    matches!(who, Actor::Agent(a) if a == AgentKind::Claude.as_str())
+        && tool == "Bash"
+        && resp.is_object()
+        && resp.get("interrupted").and_then(Value::as_bool) == Some(false)
+        && resp.get("returnCodeInterpretation").is_none()
+        && resp.get("backgroundTaskId").is_none()
 }
 
 /// The agent's first tool call starts the task: `ready` → `running`.
