@@ -25,8 +25,52 @@ pub struct ModelServer {
 
 pub const FINAL_TEXT: &str = "All scripted steps are done.";
 
+/// One scripted tool call: the tool's name and its input.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub tool: String,
+    pub input: Value,
+}
+
+impl Step {
+    /// A shell command (Claude Code's `Bash`, Codex's `exec_command`).
+    pub fn bash(command: impl Into<String>) -> Self {
+        Self {
+            tool: "Bash".into(),
+            input: json!({"command": command.into(), "description": "scripted step"}),
+        }
+    }
+
+    /// Any other tool (`Read`, `Edit`, `Write`, …) with its input.
+    pub fn tool(tool: impl Into<String>, input: Value) -> Self {
+        Self {
+            tool: tool.into(),
+            input,
+        }
+    }
+}
+
+/// The steps, then the text the model ends its turn with.
+struct Script {
+    steps: Vec<Step>,
+    final_text: String,
+}
+
 impl ModelServer {
     pub fn start(api: Api, script: Vec<String>) -> Self {
+        Self::start_steps(
+            api,
+            script.into_iter().map(Step::bash).collect(),
+            FINAL_TEXT,
+        )
+    }
+
+    /// Ask for `steps` in order, one per turn, then end the turn with `final_text`.
+    pub fn start_steps(api: Api, steps: Vec<Step>, final_text: &str) -> Self {
+        let script = Script {
+            steps,
+            final_text: final_text.to_owned(),
+        };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -61,7 +105,7 @@ impl ModelServer {
 fn serve(
     stream: TcpStream,
     api: Api,
-    script: &[String],
+    script: &Script,
     reqs: &Mutex<Vec<Value>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -172,21 +216,22 @@ fn anthropic_turn(body: &Value) -> usize {
         .unwrap_or(0)
 }
 
-fn anthropic_reply(body: &Value, script: &[String]) -> Reply {
+fn anthropic_reply(body: &Value, script: &Script) -> Reply {
     let has_bash = body["tools"]
         .as_array()
         .is_some_and(|ts| ts.iter().any(|t| t["name"] == "Bash"));
     let turn = anthropic_turn(body);
     let model = body["model"].as_str().unwrap_or("claude-test").to_string();
     let start = json!({"type": "message_start", "message": {"id": format!("msg_{turn}"), "type": "message", "role": "assistant", "model": model, "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 1}}});
-    if has_bash && turn < script.len() {
-        let input = json!({"command": script[turn], "description": "scripted step"});
+    if has_bash && turn < script.steps.len() {
+        let step = &script.steps[turn];
+        let input = step.input.clone();
         let id = format!("toolu_{turn:02}");
         let events = vec![
             ("message_start", start),
             (
                 "content_block_start",
-                json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": id, "name": "Bash", "input": {}}}),
+                json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": id, "name": step.tool, "input": {}}}),
             ),
             (
                 "content_block_delta",
@@ -202,10 +247,14 @@ fn anthropic_reply(body: &Value, script: &[String]) -> Reply {
             ),
             ("message_stop", json!({"type": "message_stop"})),
         ];
-        let whole = json!({"id": format!("msg_{turn}"), "type": "message", "role": "assistant", "model": model, "content": [{"type": "tool_use", "id": id, "name": "Bash", "input": input}], "stop_reason": "tool_use", "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 5}});
+        let whole = json!({"id": format!("msg_{turn}"), "type": "message", "role": "assistant", "model": model, "content": [{"type": "tool_use", "id": id, "name": step.tool, "input": input}], "stop_reason": "tool_use", "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 5}});
         return (events, whole);
     }
-    let text = if has_bash { FINAL_TEXT } else { "ok" };
+    let text = if has_bash {
+        script.final_text.as_str()
+    } else {
+        "ok"
+    };
     let events = vec![
         ("message_start", start),
         (
@@ -230,7 +279,7 @@ fn anthropic_reply(body: &Value, script: &[String]) -> Reply {
     (events, whole)
 }
 
-fn responses_reply(body: &Value, script: &[String]) -> Reply {
+fn responses_reply(body: &Value, script: &Script) -> Reply {
     let turn = body["input"]
         .as_array()
         .map(|items| {
@@ -247,10 +296,11 @@ fn responses_reply(body: &Value, script: &[String]) -> Reply {
     let rid = format!("resp_{turn}");
     let created = json!({"type": "response.created", "response": {"id": rid}});
     let completed = json!({"type": "response.completed", "response": {"id": rid, "usage": {"input_tokens": 10, "input_tokens_details": null, "output_tokens": 5, "output_tokens_details": null, "total_tokens": 15}}});
-    let item = if has_exec && turn < script.len() {
-        json!({"type": "function_call", "id": format!("fc_{turn}"), "call_id": format!("call_{turn:02}"), "name": "exec_command", "arguments": json!({"cmd": script[turn]}).to_string()})
+    let item = if has_exec && turn < script.steps.len() {
+        let cmd = script.steps[turn].input["command"].clone();
+        json!({"type": "function_call", "id": format!("fc_{turn}"), "call_id": format!("call_{turn:02}"), "name": "exec_command", "arguments": json!({"cmd": cmd}).to_string()})
     } else {
-        json!({"type": "message", "role": "assistant", "id": format!("msg_{turn}"), "content": [{"type": "output_text", "text": FINAL_TEXT, "annotations": []}]})
+        json!({"type": "message", "role": "assistant", "id": format!("msg_{turn}"), "content": [{"type": "output_text", "text": script.final_text, "annotations": []}]})
     };
     let events = vec![
         ("response.created", created),
