@@ -341,4 +341,35 @@ mod tests {
         assert!(e.contains("no answer"), "{e}");
         assert!(start.elapsed() >= Duration::from_secs(1));
     }
+
+    #[test]
+    fn a_malformed_or_out_of_range_answer_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, reply) in [
+            ("garbage.sock", &b"not json\n"[..]),
+            (
+                "one.sock",
+                &b"{\"exit_code\":1,\"stdout\":\"\",\"stderr\":\"\"}\n"[..],
+            ),
+            ("cut.sock", &b"{\"exit_code\":0"[..]),
+        ] {
+            let path = dir.path().join(name);
+            let l = UnixListener::bind(&path).unwrap();
+            let t = std::thread::spawn(move || {
+                let (mut c, _) = l.accept().unwrap();
+                let mut r = BufReader::new(&c);
+                let mut header = Vec::new();
+                r.read_until(b'\n', &mut header).unwrap();
+                let mut body = [0u8; 2];
+                r.read_exact(&mut body).unwrap();
+                c.write_all(reply).unwrap();
+            });
+            let e = forward(&path, &req(None, 2), b"{}").unwrap_err();
+            assert!(
+                e.contains("malformed") || e.contains("only 0 or 2") || e.contains("complete"),
+                "{name}: {e}"
+            );
+            t.join().unwrap();
+        }
+    }
 }
