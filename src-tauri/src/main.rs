@@ -7,6 +7,7 @@ mod approvals;
 mod commands;
 mod network;
 mod review;
+mod secrets;
 mod tasks;
 mod tray;
 
@@ -54,6 +55,9 @@ fn main() {
             network::add_network_rule,
             network::remove_network_rule,
             network::task_connections,
+            secrets::secrets_scan,
+            secrets::secrets_move,
+            secrets::secrets_held,
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;

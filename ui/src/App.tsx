@@ -7,6 +7,7 @@ import { TaskList } from "./components/TaskList";
 import { ApprovalsScreen } from "./components/ApprovalsScreen";
 import { PolicyEditor } from "./components/PolicyEditor";
 import { NetworkPanel } from "./components/NetworkPanel";
+import { SecretsPanel } from "./components/SecretsPanel";
 import { ReviewScreen } from "./components/ReviewScreen";
 import { LogsScreen } from "./components/LogsScreen";
 import type { DiffViewComponent } from "./components/diffView";
@@ -230,6 +231,7 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
             )}
             {selected === "commands" && <PolicyEditor backend={backend} />}
             {selected === "network" && <NetworkPanel backend={backend} />}
+            {selected === "secrets" && <SecretsPanel backend={backend} />}
             <section className="doctor">
               <h3>This machine</h3>
               {doctor ? (

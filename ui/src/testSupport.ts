@@ -4,7 +4,20 @@ import type {
   Backend, CreateTaskRequest, FileContents, FileDiff, GoalWarning, MergeOptions, MergeRefusal, PendingApproval, PolicySummary,
   QueueEntry, RememberScope, RememberedRule, RepoReport, ReviewComment, ReviewDiff, ReviewNote, StepState, Task,
   TimelineEntry, TimelineKind, UserRuleInput, NetworkSettings, NetworkConnection, HostRuleVerdict,
+  Finding, HeldSecret, ScanProgress,
 } from "./backend";
+
+/** A finding as the engine reports it: a masked preview, never the value. */
+export const finding = (id: string, file: string, line: number, rule: string, name: string, preview: string): Finding => ({
+  id, file, line, column: 1, rule, title: rule, name, preview,
+});
+
+/** What a move leaves in the store for a finding. */
+export const heldFrom = (f: Finding, id: number, project = "shop"): HeldSecret => ({
+  id, project, name: f.name, repo: "/home/me/shop", file: f.file, line: f.line, rule: f.rule,
+  reference: `paddock://${project}/${f.name}`, keychain_service: `paddock:${project}`, keychain_account: f.name,
+  task: "1a2b3c4d", moved_at: "2026-12-04T17:00:00Z", restored_at: null,
+});
 
 export const step = (id: StepState["id"], status: StepState["status"], summary = ""): StepState => ({
   id, title: id[0].toUpperCase() + id.slice(1), why: `why ${id}`, status, summary,
@@ -136,6 +149,12 @@ export interface FakeOptions {
   /** null: no active task (the engine's error). */
   network?: NetworkSettings | null;
   connections?: NetworkConnection[];
+  /** What a scan finds; a string: the engine's error. */
+  findings?: Finding[] | string;
+  held?: HeldSecret[];
+  /** Progress reports a scan sends before it answers. */
+  scanProgress?: ScanProgress[];
+  moveError?: string;
 }
 
 export interface Fake {
@@ -158,6 +177,9 @@ export interface Fake {
   network: NetworkSettings | null;
   connections: NetworkConnection[];
   networkChanges: { task: string | null; change: string }[];
+  findings: Finding[] | string;
+  held: HeldSecret[];
+  moves: { task: string | null; ids: string[]; all: boolean }[];
 }
 
 export function fakeBackend(opts: FakeOptions = {}): Fake {
@@ -168,8 +190,9 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     policy: opts.policy ?? policySummary(), savedRules: [], deletedRules: [],
     marked: [], comments: [], merges: [], changesRequested: [], timelineAsked: [],
     network: opts.network === undefined ? networkSettings() : opts.network, connections: [...(opts.connections ?? [])],
-    networkChanges: [],
+    networkChanges: [], findings: opts.findings ?? [], held: [...(opts.held ?? [])], moves: [],
   };
+  let progressHandler: ((p: ScanProgress) => void) | null = null;
   let nextNetRule = 100;
   const noTask = () => Promise.reject<never>("no active task; create one first (the Workspace step, or `paddock task new`)");
   const net = (task: string | null, change: string, f: (s: NetworkSettings) => NetworkSettings | string) => {
@@ -334,6 +357,27 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
           : { ...s, rules: [...s.rules, { id: nextNetRule++, host: host.toLowerCase(), verdict, added_at: "2025-01-01T00:01:00Z" }] }),
     removeNetworkRule: (task, id) => net(task, `remove ${id}`, (s) => ({ ...s, rules: s.rules.filter((r) => r.id !== id) })),
     taskConnections: () => (fake.network ? Promise.resolve([...fake.connections]) : noTask()),
+    secretsScan: () => {
+      for (const p of opts.scanProgress ?? []) progressHandler?.(p);
+      if (typeof fake.findings === "string") return Promise.reject<never>(fake.findings);
+      const findings = [...fake.findings];
+      return Promise.resolve({ root: "/home/me/shop", files: 12, bytes: 3400, millis: 4, findings });
+    },
+    secretsMove: (task, ids, all) => {
+      fake.moves.push({ task, ids, all });
+      if (opts.moveError) return Promise.reject<never>(opts.moveError);
+      const list = typeof fake.findings === "string" ? [] : fake.findings;
+      const picked = all ? list : list.filter((f) => ids.includes(f.id));
+      const moved = picked.map((f, i) => heldFrom(f, fake.held.length + i + 1));
+      fake.held = [...fake.held, ...moved];
+      fake.findings = list.filter((f) => !picked.includes(f));
+      return Promise.resolve({ batch: "b1", moved, files: [...new Set(picked.map((f) => f.file))] });
+    },
+    secretsHeld: () => Promise.resolve([...fake.held]),
+    onSecretsScanProgress: (handler) => {
+      progressHandler = handler;
+      return Promise.resolve(() => { progressHandler = null; });
+    },
   };
   const decide = fake.backend.decideApproval;
   fake.backend.decideApproval = (id, verdict, remember) => {

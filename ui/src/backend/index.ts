@@ -28,6 +28,11 @@ import type { TestStatus } from "./bindings/TestStatus";
 import type { NetworkSettings } from "./bindings/NetworkSettings";
 import type { NetworkConnection } from "./bindings/NetworkConnection";
 import type { HostRuleVerdict } from "./bindings/HostRuleVerdict";
+import type { Finding } from "./bindings/Finding";
+import type { ScanReport } from "./bindings/ScanReport";
+import type { ScanProgress } from "./bindings/ScanProgress";
+import type { HeldSecret } from "./bindings/HeldSecret";
+import type { MoveReport } from "./bindings/MoveReport";
 
 export type { StepState, ChainReport, DoctorCheck, Agent, DiscardReport, GoalWarning, RepoReport, Task };
 export type { PendingApproval, RememberScope, RememberedRule, PolicySummary, UserRuleInput, Verdict };
@@ -52,6 +57,7 @@ export type { NetworkSettings, NetworkConnection, HostRuleVerdict };
 export type { NetworkPreset } from "./bindings/NetworkPreset";
 export type { NetworkHostRule } from "./bindings/NetworkHostRule";
 export type { ConnectionVerdict } from "./bindings/ConnectionVerdict";
+export type { Finding, ScanReport, ScanProgress, HeldSecret, MoveReport };
 
 export interface AppInfo {
   version: string;
@@ -184,6 +190,16 @@ export const backend = {
   removeNetworkRule: (task: string | null, id: number) => invoke<NetworkSettings>("remove_network_rule", { task, id }),
   /** The task's connections through its proxy, newest first (waiting ones carry their approval id). */
   taskConnections: (task: string | null) => invoke<NetworkConnection[]>("task_connections", { task }),
+  /** Scan the task's repository (null: the newest active task); progress arrives through onSecretsScanProgress. */
+  secretsScan: (task: string | null) => invoke<ScanReport>("secrets_scan", { task }),
+  /** Move these findings (or all with `all`) of a fresh scan into the keychain; references stay in their place. */
+  secretsMove: (task: string | null, findingIds: string[], all: boolean) =>
+    invoke<MoveReport>("secrets_move", { task, findingIds, all }),
+  /** The secrets Paddock holds: names, files, references (never values). */
+  secretsHeld: () => invoke<HeldSecret[]>("secrets_held"),
+  /** A running scan's progress (a few times a second). */
+  onSecretsScanProgress: (handler: (p: ScanProgress) => void): Promise<() => void> =>
+    listen<ScanProgress>("secrets-scan-progress", (e) => handler(e.payload)),
 };
 
 export type Backend = typeof backend;
