@@ -45,7 +45,7 @@ pub fn run(command: NetworkCommand) -> anyhow::Result<ExitCode> {
             let home = PaddockHome::locate()?;
             let store = Store::open_home(&home)?;
             let t = task::get(&store, &task)?;
-            let rules = task_rules(&home, &t, &choice)?;
+            let rules = task_rules(&home, &store, &t, &choice)?;
             let rows = rules.describe();
             if json {
                 let v: Vec<_> = rows
@@ -70,7 +70,7 @@ pub fn run(command: NetworkCommand) -> anyhow::Result<ExitCode> {
             let home = PaddockHome::locate()?;
             let store = Store::open_home(&home)?;
             let t = task::get(&store, &task)?;
-            let rules = task_rules(&home, &t, &choice)?;
+            let rules = task_rules(&home, &store, &t, &choice)?;
             let d = net::decide(&host, &rules);
             if json {
                 println!("{}", serde_json::to_string_pretty(&d)?);

@@ -14,7 +14,7 @@ use std::process::{ExitCode, Stdio};
 use anyhow::{bail, Context};
 use paddock_engine::audit::{self, Actor, NewEvent};
 use paddock_engine::hook_socket::{HookServer, HookServerConfig};
-use paddock_engine::network::presets::{self, PresetChoice};
+use paddock_engine::network::presets;
 use paddock_engine::network::registries::{self, Sources};
 use paddock_engine::network::{
     HostMap, NetworkRules, ProxyHandle, ProxyListen, ProxySettings, TaskIdentity,
@@ -22,7 +22,7 @@ use paddock_engine::network::{
 use paddock_engine::policy::Policy;
 use paddock_engine::sandbox::{self, SandboxSpec};
 use paddock_engine::task::{self, Task};
-use paddock_engine::{approvals, redact, PaddockHome, Store};
+use paddock_engine::{approvals, network_view, redact, PaddockHome, Store};
 
 /// Which network presets a run turns on (shared with `paddock network`).
 #[derive(clap::Args, Clone, Debug)]
@@ -67,27 +67,30 @@ pub struct RunArgs {
     command: Vec<OsString>,
 }
 
-/// The network rules for `task` under the person's choice.
+/// The network rules for `task`: what the person chose for it in the app
+/// (presets and host rules, stored in the audit log), with this run's flags on
+/// top. Flags only add: `--no-localhost` is the one that narrows.
 pub fn task_rules(
     home: &PaddockHome,
+    store: &Store,
     task: &Task,
-    choice: &NetworkChoiceArgs,
+    flags: &NetworkChoiceArgs,
 ) -> anyhow::Result<NetworkRules> {
     let repo = PathBuf::from(&task.repo);
     let policy = Policy::load(Some(&repo), home)
         .context("reading the policy files (nothing runs until they parse)")?;
-    let found = if choice.packages {
+    let stored =
+        network_view::settings(store, &task.id).context("reading the task's network settings")?;
+    let mut preset = network_view::choice(&stored, task.agent.as_str());
+    preset.localhost = preset.localhost && !flags.no_localhost;
+    preset.packages |= flags.packages;
+    preset.docs |= flags.docs;
+    preset.extra_allow.extend(flags.allow_host.iter().cloned());
+    preset.extra_deny.extend(flags.deny_host.iter().cloned());
+    let found = if preset.packages {
         registries::discover(&Sources::from_machine(Some(repo)))
     } else {
         Vec::new()
-    };
-    let preset = PresetChoice {
-        localhost: !choice.no_localhost,
-        model_api_for: Some(task.agent.as_str().to_string()),
-        packages: choice.packages,
-        docs: choice.docs,
-        extra_allow: choice.allow_host.clone(),
-        extra_deny: choice.deny_host.clone(),
     };
     let env = |k: &str| std::env::var(k).ok();
     Ok(presets::build(&preset, &policy, &found, &env))
@@ -124,7 +127,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut store = Store::open_home(&home)?;
     let task = task::get(&store, &args.task)?;
     let worktree = PathBuf::from(&task.worktree);
-    let rules = task_rules(&home, &task, &args.network)?;
+    let rules = task_rules(&home, &store, &task, &args.network)?;
     let hosts = HostMap::from_env().map_err(anyhow::Error::msg)?;
 
     let run_dir = home
