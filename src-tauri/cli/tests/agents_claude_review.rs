@@ -252,5 +252,7 @@ fn claude_code_edits_runs_the_tests_and_stops_into_a_review() {
     assert!(diff.contains("sum.js"), "{diff}");
     assert!(diff.contains("return Number(a) + Number(b);"), "{diff}");
     assert!(diff.contains("return a + b;"), "{diff}");
+    // Paddock's own hook wiring stays out of the change that would be merged.
+    assert!(!diff.contains(".claude/settings.json"), "{diff}");
     assert!(w.paddock(&["log", "verify"]).status.success());
 }

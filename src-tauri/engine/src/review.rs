@@ -140,6 +140,11 @@ pub struct ReviewSummary {
     pub totals: DiffTotals,
 }
 
+/// Files `paddock agent setup` writes into a worktree to wire the agent's hooks
+/// to Paddock. They point at this machine's Paddock and must never be merged
+/// into the base branch, so submit leaves them out of the task's commit.
+const AGENT_CONFIG_WRITTEN_BY_PADDOCK: &[&str] = &[".claude/settings.json"];
+
 /// Hand a task over for review: commit whatever the agent left uncommitted in
 /// its worktree (on the task branch, with a message naming the task; files
 /// that look secret-bearing are left out and reported), then move the task to
@@ -255,6 +260,10 @@ fn commit_leftovers(t: &Task) -> Result<Leftovers, ReviewError> {
             continue;
         }
         let Ok(p) = s.path() else { continue };
+        if AGENT_CONFIG_WRITTEN_BY_PADDOCK.contains(&p) {
+            // Paddock's own hook wiring for the agent: never part of the change.
+            continue;
+        }
         if s.status().is_wt_new() && workspace::is_secret_bearing(Path::new(p)) {
             skipped.push(p.to_owned());
         } else {
@@ -266,19 +275,18 @@ fn commit_leftovers(t: &Task) -> Result<Leftovers, ReviewError> {
     }
     let mut index = repo.index().map_err(git("reading the worktree's index"))?;
     let skip = skipped.clone();
-    let mut filter = |p: &Path, _: &[u8]| -> i32 {
+    let keep_out = |p: &Path| -> i32 {
         let p = p.to_string_lossy();
-        if skip.iter().any(|s| *s == p) {
-            1
-        } else {
-            0
-        }
+        let written_by_paddock = AGENT_CONFIG_WRITTEN_BY_PADDOCK.contains(&p.as_ref());
+        i32::from(written_by_paddock || skip.iter().any(|s| *s == p))
     };
+    let mut filter = |p: &Path, _: &[u8]| -> i32 { keep_out(p) };
     index
         .add_all(["*"], IndexAddOption::DEFAULT, Some(&mut filter))
         .map_err(git("staging the worktree's changes"))?;
+    let mut filter = |p: &Path, _: &[u8]| -> i32 { keep_out(p) };
     index
-        .update_all(["*"], None)
+        .update_all(["*"], Some(&mut filter))
         .map_err(git("staging deleted files"))?;
     index.write().map_err(git("writing the worktree's index"))?;
     let tree_id = index.write_tree().map_err(git("writing a tree"))?;
