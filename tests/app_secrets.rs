@@ -173,6 +173,26 @@ fn assert_no_value(what: &str, text: &str, values: &[&str]) {
     }
 }
 
+/// The checklist re-measures the step every few seconds: wait for `want`.
+async fn summary_until(c: &Client, want: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let got = find_css(c, &css("step-summary"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        if got == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < UI_WAIT,
+            "the Secrets step never said {want:?}; it says {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_secrets_step_finds_both_keys_and_moves_them_to_the_keychain() {
     let mut desk = DesktopSession::start();
@@ -211,6 +231,11 @@ async fn secrets_end_to_end(desk: &mut DesktopSession) {
     // 1. Secrets: scan; both findings, masked.
     click(&c, "step-secrets").await;
     find_css(&c, &css("no-held")).await;
+    summary_until(
+        &c,
+        "0 secrets held in the keychain for this project; 2 findings left.",
+    )
+    .await;
     click(&c, "secrets-scan").await;
     find_css(&c, "[data-testid=finding][data-name=STRIPE_SECRET_KEY]").await;
     find_css(&c, "[data-testid=finding][data-name=OPENAI_API_KEY]").await;
@@ -251,6 +276,11 @@ async fn secrets_end_to_end(desk: &mut DesktopSession) {
         note.starts_with("Moved 2 secrets to the keychain"),
         "{note}"
     );
+    summary_until(
+        &c,
+        "2 secrets held in the keychain for this project; 0 findings left.",
+    )
+    .await;
     screenshot(&c, "secrets.png").await;
     let source = c.source().await.unwrap();
     assert_no_value("the page after the move", &source, &values);

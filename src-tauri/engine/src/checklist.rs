@@ -121,11 +121,7 @@ pub fn steps(store: &Store) -> Vec<StepState> {
                 ),
                 Err(e) => step(id, StepStatus::Fail, format!("Cannot read tasks: {e}")),
             },
-            StepId::Secrets => step(
-                id,
-                StepStatus::NotSetUp,
-                "Not set up: this version of Paddock does not scan for secrets yet.",
-            ),
+            StepId::Secrets => secrets_step(&active, store),
             StepId::Network => network_step(&active, store),
             StepId::Commands => step(
                 id,
@@ -236,6 +232,54 @@ fn review_step(store: &Store) -> StepState {
 }
 
 /// Measured from the newest active task's network settings and connections.
+/// Held secrets of the active task's project, and what a scan of its repository still finds.
+fn secrets_step(active: &Result<Option<Task>, task::TaskError>, store: &Store) -> StepState {
+    let id = StepId::Secrets;
+    let t = match active {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: no active task yet; the Secrets step scans its repository.",
+            )
+        }
+        Err(e) => return step(id, StepStatus::Fail, format!("Cannot read tasks: {e}")),
+    };
+    let held = match crate::secrets::list(store, Some(&t.repo_name), false) {
+        Ok(h) => h.len(),
+        Err(e) => {
+            return step(
+                id,
+                StepStatus::Fail,
+                format!("Cannot read the held secrets: {e}"),
+            )
+        }
+    };
+    let left = match crate::secrets::scan_tree(
+        std::path::Path::new(&t.repo),
+        &crate::secrets::ScanOptions::default(),
+        &|_| {},
+    ) {
+        Ok(r) => r.findings.len(),
+        Err(e) => return step(id, StepStatus::Fail, format!("Cannot scan {}: {e}", t.repo)),
+    };
+    let text = format!(
+        "{held} secret{} held in the keychain for this project; {left} finding{} left.",
+        if held == 1 { "" } else { "s" },
+        if left == 1 { "" } else { "s" },
+    );
+    step(
+        id,
+        if left == 0 {
+            StepStatus::Ok
+        } else {
+            StepStatus::Warn
+        },
+        text,
+    )
+}
+
 fn network_step(active: &Result<Option<Task>, task::TaskError>, store: &Store) -> StepState {
     let id = StepId::Network;
     match active {
