@@ -13,9 +13,16 @@ fn open(state: &AppState) -> Result<Store, String> {
 }
 
 #[tauri::command]
-pub fn steps(state: tauri::State<'_, AppState>) -> Result<Vec<checklist::StepState>, String> {
-    let store = open(&state)?;
-    Ok(checklist::steps(&store))
+pub async fn steps(state: tauri::State<'_, AppState>) -> Result<Vec<checklist::StepState>, String> {
+    // Measuring the steps walks the audit log and scans the task's repository
+    // for secrets: keep that off the UI thread.
+    let home = state.home.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = Store::open_home(&home).map_err(|e| e.to_string())?;
+        Ok(checklist::steps(&store))
+    })
+    .await
+    .map_err(|e| format!("measuring the steps failed: {e}"))?
 }
 
 #[tauri::command]
