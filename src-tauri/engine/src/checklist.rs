@@ -123,11 +123,7 @@ pub fn steps(store: &Store) -> Vec<StepState> {
             },
             StepId::Secrets => secrets_step(&active, store),
             StepId::Network => network_step(&active, store),
-            StepId::Commands => step(
-                id,
-                StepStatus::NotSetUp,
-                "Not set up: this version of Paddock does not decide agent commands yet.",
-            ),
+            StepId::Commands => commands_step(&active, store),
             StepId::Review => review_step(store),
         })
         .collect()
@@ -277,6 +273,75 @@ fn secrets_step(active: &Result<Option<Task>, task::TaskError>, store: &Store) -
             StepStatus::Warn
         },
         text,
+    )
+}
+
+/// The policy parses, and the agent's actions reach it: measured from the
+/// task's own `agent.action` events (written by `paddock hook`).
+fn commands_step(active: &Result<Option<Task>, task::TaskError>, store: &Store) -> StepState {
+    let id = StepId::Commands;
+    let t = match active {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return step(
+                id,
+                StepStatus::NotSetUp,
+                "Not set up: no active task yet; the policy applies to a task's agent.",
+            )
+        }
+        Err(e) => return step(id, StepStatus::Fail, format!("Cannot read tasks: {e}")),
+    };
+    // The database lives at the root of the Paddock home (see `PaddockHome::database`).
+    let policy = match store.path().parent().map(crate::PaddockHome::at) {
+        Some(Ok(home)) => crate::policy::Policy::load(Some(std::path::Path::new(&t.repo)), &home),
+        _ => return step(id, StepStatus::Fail, "Cannot locate the Paddock home."),
+    };
+    let policy = match policy {
+        Ok(p) => p,
+        Err(e) => {
+            return step(
+                id,
+                StepStatus::Fail,
+                format!("The policy does not load, so every action is denied: {e}"),
+            )
+        }
+    };
+    let rules = format!(
+        "built-in defaults + {} rule{} of yours + {} from the repository's paddock.toml",
+        policy.user.len(),
+        if policy.user.len() == 1 { "" } else { "s" },
+        policy.repo.len()
+    );
+    let events = match audit::list(store, Some(&t.id)) {
+        Ok(e) => e,
+        Err(e) => return step(id, StepStatus::Fail, format!("Cannot read the log: {e}")),
+    };
+    let mut counts = [0usize; 3];
+    for e in events.iter().filter(|e| e.kind == "agent.action") {
+        let v: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+        match v["verdict"].as_str() {
+            Some("allow") => counts[0] += 1,
+            Some("ask") => counts[1] += 1,
+            _ => counts[2] += 1,
+        }
+    }
+    if counts.iter().sum::<usize>() == 0 {
+        return step(
+            id,
+            StepStatus::Warn,
+            format!(
+                "Policy: {rules}. No agent action has reached Paddock for task {} yet: wire the agent with `paddock agent setup claude|codex --task {}`.",
+                t.id, t.id
+            ),
+        );
+    }
+    step(
+        id,
+        StepStatus::Ok,
+        format!(
+            "Policy: {rules}. Task {}: {} actions allowed, {} asked, {} denied.",
+            t.id, counts[0], counts[1], counts[2]
+        ),
     )
 }
 
