@@ -12,64 +12,19 @@ mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::Value;
+use support::ui::{click, connect, css, find, git, paddock, screenshot, UI_WAIT};
 use support::DesktopSession;
 
-const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
 const GOAL: &str = "Add left-pad to the checkout form and test it";
 const COMMAND: &str = "npm install left-pad";
 
 const TEST_BUDGET: Duration = Duration::from_secs(300);
-const UI_WAIT: Duration = Duration::from_secs(30);
-
-fn paddock() -> PathBuf {
-    let p = support::target_dir().join("debug/paddock");
-    assert!(
-        p.is_file(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
-
-async fn connect(url: &str) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": APP }),
-    );
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(url)
-        .await
-        .expect("tauri-driver starts the app")
-}
-
-fn css(test_id: &str) -> String {
-    format!("[data-testid={test_id}]")
-}
-
-async fn find(c: &Client, test_id: &str) -> Element {
-    c.wait()
-        .at_most(UI_WAIT)
-        .for_element(Locator::Css(&css(test_id)))
-        .await
-        .unwrap_or_else(|e| panic!("{test_id} never appeared: {e}"))
-}
-
-async fn click(c: &Client, test_id: &str) {
-    find(c, test_id)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {test_id}: {e}"));
-}
 
 /// The approval card for request `id`, once the window shows it.
 async fn card(c: &Client, id: i64) -> Element {
@@ -123,40 +78,6 @@ async fn tray_until(c: &Client, want: u64) -> Value {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    let png = tokio::time::timeout(Duration::from_secs(60), c.screenshot())
-        .await
-        .expect("WebKitWebDriver answered the screenshot request")
-        .expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let out = support::target_dir().join("e2e");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join(name), &png).unwrap();
-}
-
-fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Paddock E2E",
-            "-c",
-            "user.email=e2e@paddock.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", desk.path("HOME"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn make_repo(desk: &DesktopSession) -> PathBuf {

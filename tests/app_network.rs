@@ -14,104 +14,24 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use paddock_engine::network::{
     self, HostMap, NetworkVerdict, ProxyHandle, ProxyListen, ProxySettings, TaskIdentity,
 };
 use paddock_engine::network_view::{self, HostRuleVerdict};
 use paddock_engine::{task, PaddockHome, Store};
 use serde_json::Value;
+use support::ui::{click, connect, css, find_css, git, paddock, screenshot, UI_WAIT};
 use support::DesktopSession;
 
-const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
 const GOAL: &str = "Fix the checkout tax rounding and add tests";
 const TEST_BUDGET: Duration = Duration::from_secs(300);
-const UI_WAIT: Duration = Duration::from_secs(30);
 const BODY: &str = "hello from the local server";
-
-fn paddock() -> PathBuf {
-    let p = support::target_dir().join("debug/paddock");
-    assert!(
-        p.is_file(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
-
-async fn connect(url: &str) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": APP }),
-    );
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(url)
-        .await
-        .expect("tauri-driver starts the app")
-}
-
-fn css(test_id: &str) -> String {
-    format!("[data-testid={test_id}]")
-}
-
-async fn find_css(c: &Client, selector: &str) -> Element {
-    c.wait()
-        .at_most(UI_WAIT)
-        .for_element(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector} never appeared: {e}"))
-}
-
-async fn click(c: &Client, test_id: &str) {
-    find_css(c, &css(test_id))
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {test_id}: {e}"));
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    let png = tokio::time::timeout(Duration::from_secs(60), c.screenshot())
-        .await
-        .expect("WebKitWebDriver answered the screenshot request")
-        .expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let out = support::target_dir().join("e2e");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join(name), &png).unwrap();
-}
-
-fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Paddock E2E",
-            "-c",
-            "user.email=e2e@paddock.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", desk.path("HOME"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn make_repo(desk: &DesktopSession) -> PathBuf {
     let repo = desk.root.path().join("src").join("shop");

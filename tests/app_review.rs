@@ -19,65 +19,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use paddock_engine::audit::Actor;
 use paddock_engine::task::{self, TaskState};
 use paddock_engine::{PaddockHome, Store};
 use serde_json::Value;
+use support::ui::{click, connect, find, find_css, paddock, screenshot, UI_WAIT};
 use support::DesktopSession;
 
-const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
 const GOAL: &str = "Fix the checkout tax rounding and test it";
 const BIG: &str = "src/big_table.rs";
 const BIG_LINES: usize = 20_000;
 
 const TEST_BUDGET: Duration = Duration::from_secs(420);
-const UI_WAIT: Duration = Duration::from_secs(40);
-
-fn paddock() -> PathBuf {
-    let p = support::target_dir().join("debug/paddock");
-    assert!(
-        p.is_file(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
-
-async fn connect(url: &str) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": APP }),
-    );
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(url)
-        .await
-        .expect("tauri-driver starts the app")
-}
-
-async fn find_css(c: &Client, selector: &str) -> Element {
-    c.wait()
-        .at_most(UI_WAIT)
-        .for_element(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector} never appeared: {e}"))
-}
-
-async fn find(c: &Client, test_id: &str) -> Element {
-    find_css(c, &format!("[data-testid={test_id}]")).await
-}
-
-async fn click(c: &Client, test_id: &str) {
-    find(c, test_id)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {test_id}: {e}"));
-}
 
 /// Call one of the app's own commands from inside the window (as the UI does).
 async fn invoke(c: &Client, command: &str, args: Value) -> Result<Value, Value> {
@@ -110,17 +64,6 @@ async fn until<F: Fn(&Value) -> bool>(c: &Client, what: &str, command: &str, ok:
         assert!(start.elapsed() < UI_WAIT, "{what} never happened: {v}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    let png = tokio::time::timeout(Duration::from_secs(60), c.screenshot())
-        .await
-        .expect("WebKitWebDriver answered the screenshot request")
-        .expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let out = support::target_dir().join("e2e");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join(name), &png).unwrap();
 }
 
 fn git_out(desk: &DesktopSession, dir: &Path, args: &[&str]) -> String {

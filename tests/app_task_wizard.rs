@@ -8,57 +8,18 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use paddock_engine::{task, PaddockHome, Store};
+use support::ui::{click, connect, css, find, git, screenshot, UI_WAIT};
 use support::DesktopSession;
 
-const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
 const GOAL: &str = "Fix checkout tax calculation and add tests";
 
 /// Generous: a first WebKit start on 2 busy cores is slow. The bound makes sure a
 /// hung driver fails the test and still runs the teardown.
 const TEST_BUDGET: Duration = Duration::from_secs(300);
-/// How long one thing in the window may take to appear.
-const UI_WAIT: Duration = Duration::from_secs(30);
-
-async fn connect(url: &str) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": APP }),
-    );
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(url)
-        .await
-        .expect("tauri-driver starts the app")
-}
-
-fn css(test_id: &str) -> String {
-    format!("[data-testid={test_id}]")
-}
-
-async fn find(c: &Client, test_id: &str) -> Element {
-    c.wait()
-        .at_most(UI_WAIT)
-        .for_element(Locator::Css(&css(test_id)))
-        .await
-        .unwrap_or_else(|e| panic!("{test_id} never appeared: {e}"))
-}
-
-async fn click(c: &Client, test_id: &str) {
-    find(c, test_id)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {test_id}: {e}"));
-}
-
 /// Wait until the element's text satisfies `ok`; returns that text.
 async fn text_until(c: &Client, test_id: &str, ok: impl Fn(&str) -> bool) -> String {
     let start = Instant::now();
@@ -91,43 +52,6 @@ async fn enabled_until(c: &Client, test_id: &str, want: bool) {
         "{test_id} never became {}",
         if want { "enabled" } else { "disabled" }
     );
-}
-
-/// Save what the window shows to target/e2e/NAME.
-async fn screenshot(c: &Client, name: &str) {
-    let png = tokio::time::timeout(Duration::from_secs(60), c.screenshot())
-        .await
-        .expect("WebKitWebDriver answered the screenshot request")
-        .expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let out = support::target_dir().join("e2e");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join(name), &png).unwrap();
-}
-
-/// Run git with a private, empty configuration; panics with git's words on failure.
-fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Paddock E2E",
-            "-c",
-            "user.email=e2e@paddock.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", desk.path("HOME"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
 }
 
 /// A shop repository whose checkout is on a work-in-progress branch with an

@@ -6,26 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use paddock_engine::audit::{self, Actor, NewEvent};
 use paddock_engine::{PaddockHome, Store};
+use support::ui::{connect, APP};
 use support::DesktopSession;
-
-const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
-
-async fn connect(url: &str) -> fantoccini::Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": APP }),
-    );
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(url)
-        .await
-        .expect("tauri-driver starts the app")
-}
 
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
     c.wait()

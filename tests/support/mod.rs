@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod ui;
+
 pub const MARKER_ENV: &str = "PADDOCK_E2E_MARKER";
 
 pub struct DesktopSession {

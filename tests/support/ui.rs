@@ -1,0 +1,107 @@
+//! What every end-to-end test does with the real window and the real tools:
+//! connect through tauri-driver, find and click by `data-testid`, save a
+//! screenshot under `target/e2e/`, run the real `paddock` CLI and git.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use super::DesktopSession;
+
+/// The app binary cargo built for this test crate.
+pub const APP: &str = env!("CARGO_BIN_EXE_paddock-app");
+
+/// How long the window may take to show something (a first WebKit start on 2 busy cores is slow).
+pub const UI_WAIT: Duration = Duration::from_secs(40);
+
+/// The real `paddock` CLI (the test command builds the workspace before the tests run).
+pub fn paddock() -> PathBuf {
+    let p = super::target_dir().join("debug/paddock");
+    assert!(
+        p.is_file(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
+
+/// A WebDriver session on a fresh instance of the app.
+pub async fn connect(url: &str) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": APP }),
+    );
+    caps.insert("browserName".into(), serde_json::json!("wry"));
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(url)
+        .await
+        .expect("tauri-driver starts the app")
+}
+
+pub fn css(test_id: &str) -> String {
+    format!("[data-testid={test_id}]")
+}
+
+pub async fn find_css(c: &Client, selector: &str) -> Element {
+    c.wait()
+        .at_most(UI_WAIT)
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector} never appeared: {e}"))
+}
+
+pub async fn find(c: &Client, test_id: &str) -> Element {
+    find_css(c, &css(test_id)).await
+}
+
+pub async fn click(c: &Client, test_id: &str) {
+    find(c, test_id)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {test_id}: {e}"));
+}
+
+/// Save what the window shows as `target/e2e/<name>`.
+pub async fn screenshot(c: &Client, name: &str) {
+    let png = tokio::time::timeout(Duration::from_secs(60), c.screenshot())
+        .await
+        .expect("WebKitWebDriver answered the screenshot request")
+        .expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let out = super::target_dir().join("e2e");
+    std::fs::create_dir_all(&out).expect("target/e2e");
+    std::fs::write(out.join(name), &png).expect("write the screenshot");
+}
+
+/// Run git with a private, empty configuration; panics with git's words on failure.
+pub fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Paddock E2E",
+            "-c",
+            "user.email=e2e@paddock.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", desk.path("HOME"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
