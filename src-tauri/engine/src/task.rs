@@ -270,6 +270,24 @@ const NAME_ATTEMPTS: usize = 16;
 /// Validate everything, then make the branch, the worktree, the copies and the
 /// record, and log the goal as the task's first event. If any step fails,
 /// whatever was made so far is removed.
+/// An exclusive lock on `<scope>.lock` (beside the repository's worktrees
+/// folder, not in it), released when dropped.
+fn creation_lock(scope: &Path) -> Result<std::fs::File, TaskError> {
+    let path = scope.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| TaskError::WorktreesFolder {
+            path: path.clone(),
+            source,
+        })?;
+    file.lock()
+        .map_err(|source| TaskError::WorktreesFolder { path, source })?;
+    Ok(file)
+}
+
 pub fn create(store: &mut Store, home: &PaddockHome, new: NewTask) -> Result<Task, TaskError> {
     create_with_ids(store, home, new, &mut random_id)
 }
@@ -318,7 +336,14 @@ pub(crate) fn create_with_ids(
             worktree_name: &format!("paddock-{id}"),
             copies: &copies,
         };
-        let made = match workspace::create(&root, &spec) {
+        // libgit2 checks "is this branch checked out elsewhere?" by reading every
+        // worktree's files, and misreads one that another process is creating at
+        // that moment: creations in one repository take turns (across processes).
+        let created = {
+            let _turn = creation_lock(&scope)?;
+            workspace::create(&root, &spec)
+        };
+        let made = match created {
             Ok(m) => m,
             Err(WorkspaceError::BranchTaken { .. } | WorkspaceError::WorktreeTaken { .. }) => {
                 continue
