@@ -313,6 +313,29 @@ fn push(args: &mut Vec<OsString>, items: &[&dyn AsRef<std::ffi::OsStr>]) {
 }
 
 /// Plan the confinement for `spec` (creates the run folder's private tmp and masks).
+/// The folder holding the program the run starts (resolved through `PATH`
+/// like the shell would), so an agent installed under a folder the sandbox
+/// hides (`/tmp` is an empty tmpfs inside) can still start, read-only. A
+/// program directly in `/`, `/tmp` or the worktree needs nothing extra: the
+/// folder itself is never exposed then.
+fn agent_program_dir(program: &OsString, env: &[(String, String)], cwd: &Path) -> Option<PathBuf> {
+    let program = Path::new(program);
+    let found = if program.components().count() > 1 {
+        Some(cwd.join(program))
+    } else {
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str())?;
+        std::env::split_paths(path)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    }?;
+    let dir = std::fs::canonicalize(found).ok()?.parent()?.to_path_buf();
+    let too_wide = dir == Path::new("/") || dir == Path::new("/tmp") || dir.starts_with(cwd);
+    (!too_wide).then_some(dir)
+}
+
 pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxError> {
     if spec.command.is_empty() {
         return Err(SandboxError::NoCommand);
@@ -338,6 +361,7 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
             .map_err(prep("the cover folder's mode"))?;
     }
     let exe = canon(&spec.paddock_exe);
+    let agent = agent_program_dir(&spec.command[0], &spec.env, &worktree);
 
     let mut a: Vec<OsString> = Vec::new();
     push(
@@ -354,7 +378,10 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
     );
     push(&mut a, &[&"--tmpfs", &"/tmp"]);
     // Read-only views of what the run needs (they may live under /tmp).
-    for p in [&home, &repo, &exe] {
+    for p in [Some(&home), Some(&repo), Some(&exe), agent.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         if p.exists() {
             push(&mut a, &[&"--ro-bind", p, p]);
         }
