@@ -436,3 +436,40 @@ fn an_unknown_host_waits_for_approval_while_the_secret_read_and_outside_write_fa
         assert!(kinds.contains(&k), "{k} missing: {kinds:?}\n{stderr}");
     }
 }
+
+#[test]
+fn an_agent_installed_under_a_hidden_folder_still_starts_but_its_neighbours_stay_hidden() {
+    let w = World::new();
+    // Agents installed by npm under /tmp (as in a CI checkout) must still run
+    // inside, although /tmp itself is an empty tmpfs there.
+    let install = tempfile::Builder::new()
+        .prefix("paddock-agent-")
+        .tempdir()
+        .unwrap();
+    let bin = install.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let agent = bin.join("fake-agent");
+    std::fs::write(&agent, "#!/bin/sh\necho AGENT-RAN\n").unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let neighbour = install.path().join("neighbour.txt");
+    std::fs::write(&neighbour, "not for the agent").unwrap();
+
+    let o = w
+        .cmd(&[
+            "run",
+            "--task",
+            w.task.as_str(),
+            "--",
+            agent.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("AGENT-RAN"), "{out}\n{err}");
+
+    let script = format!("cat {} && echo LEAKED; exit 0", neighbour.display());
+    let o = w.run_bash(&[], &script);
+    let (out, _) = text(&o);
+    assert!(!out.contains("LEAKED"), "{out}");
+}
