@@ -473,7 +473,14 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
     a.push("--port".into());
     a.push(BRIDGE_PORT.to_string().into());
     a.push("--".into());
-    a.extend(spec.command.iter().cloned());
+    // A path to the program is passed resolved: a spelling through folders the
+    // sandbox hides (`/tmp/x/a/../bin/agent`) would not resolve inside it.
+    let program = Path::new(&spec.command[0]);
+    match std::fs::canonicalize(worktree.join(program)) {
+        Ok(resolved) if program.components().count() > 1 => a.push(resolved.into_os_string()),
+        _ => a.push(spec.command[0].clone()),
+    }
+    a.extend(spec.command.iter().skip(1).cloned());
 
     let scrubbed = env::scrub(&spec.env, &spec.keep_env, &spec.secret_values);
     let mut vars = scrubbed.kept;
