@@ -10,6 +10,7 @@ use paddock_engine::{audit, doctor, PaddockHome, Store};
 
 mod agent_cmd;
 mod approvals_cmd;
+mod check_cmd;
 mod hook_cmd;
 mod network_cmd;
 mod policy_cmd;
@@ -91,6 +92,9 @@ enum Command {
     /// Run a command you approve in a task's worktree with named secrets as
     /// environment variables (never for the agent's own processes).
     Exec(secrets_cmd::ExecArgs),
+    /// The eight steps of the fence for a task, each pass / warn / fail with its evidence;
+    /// exits non-zero when any step fails (for CI and git hooks).
+    Check(check_cmd::CheckArgs),
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -228,6 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SandboxInit(args) => run_cmd::sandbox_init(args),
         Command::Secrets { command } => secrets_cmd::run(command),
         Command::Exec(args) => secrets_cmd::exec(args),
+        Command::Check(args) => check_cmd::run(args),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {

@@ -107,7 +107,16 @@ fn step(id: StepId, status: StepStatus, summary: impl Into<String>) -> StepState
 /// The eight steps as they stand, in order.
 /// Workspace, Branch and Goal are measured from the newest active task.
 pub fn steps(store: &Store) -> Vec<StepState> {
-    let active = task::newest_active(store);
+    steps_for(store, task::newest_active(store))
+}
+
+/// The eight steps measured for one task (`paddock check --task T`); a task
+/// that cannot be read fails the task-bound steps with the reason.
+pub fn steps_for_task(store: &Store, id: &str) -> Vec<StepState> {
+    steps_for(store, task::get(store, id).map(Some))
+}
+
+fn steps_for(store: &Store, active: Result<Option<Task>, task::TaskError>) -> Vec<StepState> {
     StepId::ALL
         .iter()
         .map(|&id| match id {
