@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
-use support::ui::{click, connect, css, find, git, paddock, screenshot, UI_WAIT};
+use support::ui::{
+    click, connect, css, dunst_history, dunstctl, find, git, paddock, screenshot, UI_WAIT,
+};
 use support::DesktopSession;
 
 const GOAL: &str = "Add left-pad to the checkout form and test it";
@@ -202,38 +204,6 @@ async fn pending_id(desk: &DesktopSession, not: Option<i64>) -> i64 {
         assert!(start.elapsed() < UI_WAIT, "the hook never asked");
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-}
-
-/// `dunstctl` inside the desktop (its D-Bus), parsed as JSON when asked.
-fn dunstctl(desk: &DesktopSession, args: &[&str]) -> String {
-    let out = desk
-        .command("dunstctl")
-        .args(args)
-        .output()
-        .expect("dunstctl runs");
-    assert!(
-        out.status.success(),
-        "dunstctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// (summary, body) of every notification in dunst's history.
-fn dunst_history(desk: &DesktopSession) -> Vec<(String, String)> {
-    let v: Value = serde_json::from_str(&dunstctl(desk, &["history"])).expect("history is JSON");
-    v["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|page| page.as_array().cloned().unwrap_or_default())
-        .map(|n| {
-            (
-                n["summary"]["data"].as_str().unwrap_or("").to_owned(),
-                n["body"]["data"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,9 @@ use paddock_engine::audit::Actor;
 use paddock_engine::task::{self, TaskState};
 use paddock_engine::{PaddockHome, Store};
 use serde_json::Value;
-use support::ui::{click, connect, find, find_css, paddock, screenshot, UI_WAIT};
+use support::ui::{
+    click, connect, dunst_history, dunstctl, find, find_css, paddock, screenshot, UI_WAIT,
+};
 use support::DesktopSession;
 
 const GOAL: &str = "Fix the checkout tax rounding and test it";
@@ -167,37 +169,6 @@ fn record_passing_tests(desk: &DesktopSession, task: &Value) {
         "paddock hook: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn dunstctl(desk: &DesktopSession, args: &[&str]) -> String {
-    let out = desk
-        .command("dunstctl")
-        .args(args)
-        .output()
-        .expect("dunstctl runs");
-    assert!(
-        out.status.success(),
-        "dunstctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// (summary, body) of every notification dunst has shown and closed.
-fn dunst_history(desk: &DesktopSession) -> Vec<(String, String)> {
-    let v: Value = serde_json::from_str(&dunstctl(desk, &["history"])).expect("history is JSON");
-    v["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|page| page.as_array().cloned().unwrap_or_default())
-        .map(|n| {
-            (
-                n["summary"]["data"].as_str().unwrap_or("").to_owned(),
-                n["body"]["data"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// The `data-path` rows of the file list and whether each is marked reviewed.

@@ -105,3 +105,36 @@ pub fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
 }
+
+/// `dunstctl` inside the desktop (its D-Bus), parsed as JSON when asked.
+pub fn dunstctl(desk: &DesktopSession, args: &[&str]) -> String {
+    let out = desk
+        .command("dunstctl")
+        .args(args)
+        .output()
+        .expect("dunstctl runs");
+    assert!(
+        out.status.success(),
+        "dunstctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// (summary, body) of every notification in dunst's history.
+pub fn dunst_history(desk: &DesktopSession) -> Vec<(String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_str(&dunstctl(desk, &["history"])).expect("history is JSON");
+    v["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|page| page.as_array().cloned().unwrap_or_default())
+        .map(|n| {
+            (
+                n["summary"]["data"].as_str().unwrap_or("").to_owned(),
+                n["body"]["data"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}

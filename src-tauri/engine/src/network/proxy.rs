@@ -566,18 +566,7 @@ async fn authorize(
     };
     match d.verdict {
         NetworkVerdict::Deny => {
-            log(
-                state,
-                "network.deny",
-                host,
-                port,
-                method,
-                url,
-                &d.rule,
-                &d.reason,
-            )
-            .await
-            .ok();
+            deny_logged(state, host, port, method, url, &d.rule, &d.reason).await;
             Err(deny(d.rule, d.reason))
         }
         NetworkVerdict::Allow => {
@@ -684,18 +673,7 @@ async fn authorize(
             if allowed {
                 allow_logged(state, host, port, method, url, &res.rule, &res.reason).await
             } else {
-                log(
-                    state,
-                    "network.deny",
-                    host,
-                    port,
-                    method,
-                    url,
-                    &res.rule,
-                    &res.reason,
-                )
-                .await
-                .ok();
+                deny_logged(state, host, port, method, url, &res.rule, &res.reason).await;
                 Err(deny(res.rule, res.reason))
             }
         }
@@ -728,6 +706,20 @@ async fn allow_logged(
         rule: "network:audit-failed".into(),
         reason: format!("the decision could not be logged ({e}); denied"),
     })
+}
+
+/// Log a deny. The request is refused whether or not the event is written: a
+/// failure to log cannot open anything.
+async fn deny_logged(
+    state: &Arc<TaskProxy>,
+    host: &str,
+    port: u16,
+    method: &str,
+    url: &str,
+    rule: &str,
+    reason: &str,
+) {
+    let _ = log(state, "network.deny", host, port, method, url, rule, reason).await;
 }
 
 #[allow(clippy::too_many_arguments)]
