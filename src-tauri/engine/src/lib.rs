@@ -2,6 +2,7 @@
 //! the desktop shell and the `paddock` CLI both call. Nothing in this crate
 //! knows about Tauri, a window or a terminal.
 
+pub mod agent_launch;
 pub mod agents;
 pub mod approvals;
 pub mod approvals_view;
@@ -19,8 +20,10 @@ pub mod redact;
 pub mod review;
 pub mod sandbox;
 pub mod secrets;
+pub mod setup_progress;
 pub mod store;
 pub mod task;
+pub mod terminal;
 pub mod time;
 pub mod workspace;
 
