@@ -8,6 +8,7 @@ mod commands;
 mod network;
 mod review;
 mod secrets;
+mod setup;
 mod tasks;
 mod tray;
 
@@ -58,6 +59,13 @@ fn main() {
             secrets::secrets_scan,
             secrets::secrets_move,
             secrets::secrets_held,
+            setup::setup_resume,
+            setup::setup_begin,
+            setup::setup_view,
+            setup::setup_go,
+            setup::setup_ack,
+            setup::launch_plan,
+            setup::launch_agent,
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;
