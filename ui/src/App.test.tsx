@@ -161,6 +161,6 @@ describe("the task list", () => {
     await waitFor(() => expect(screen.getByTestId("no-tasks")).toBeTruthy());
     fireEvent.click(screen.getByTestId("new-task"));
     await waitFor(() => expect(screen.getByTestId("task-form")).toBeTruthy());
-    expect(screen.getByTestId("step-workspace").className).toContain("selected");
+    expect(screen.getByTestId("setup").getAttribute("data-stage")).toBe("repository");
   });
 });

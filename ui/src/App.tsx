@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import type { AppInfo, Backend, DoctorCheck, PendingApproval, QueueEntry, StepState, Task } from "./backend";
+import type { AppInfo, Backend, DoctorCheck, PendingApproval, QueueEntry, SetupView, StepState, Task } from "./backend";
 import { StepList } from "./components/StepList";
 import { StepDetail } from "./components/StepDetail";
 import { NewTaskForm } from "./components/NewTaskForm";
@@ -10,11 +10,12 @@ import { NetworkPanel } from "./components/NetworkPanel";
 import { SecretsPanel } from "./components/SecretsPanel";
 import { ReviewScreen } from "./components/ReviewScreen";
 import { LogsScreen } from "./components/LogsScreen";
+import { SetupWizard } from "./components/SetupWizard";
 import type { DiffViewComponent } from "./components/diffView";
 import { firstStepToOpen, progress } from "./wizard";
 import { isTaskStep } from "./tasks";
 
-type View = "steps" | "tasks" | "approvals" | "review" | "logs";
+type View = "setup" | "steps" | "tasks" | "approvals" | "review" | "logs";
 
 /** How often the review queue is read (the tray's event also triggers a read). */
 const QUEUE_EVERY_MS = 3000;
@@ -36,6 +37,38 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
   const [queue, setQueue] = useState<QueueEntry[] | null>(null);
   const [queueError, setQueueError] = useState<string | null>(null);
   const [logsTask, setLogsTask] = useState<string | null>(null);
+  const [setup, setSetup] = useState<SetupView | null>(null);
+  const [setupKey, setSetupKey] = useState(0);
+  const [setupError, setSetupError] = useState<string | null>(null);
+
+  // Where the person left the guided setup (or the first launch's repository screen).
+  useEffect(() => {
+    let live = true;
+    backend.setupResume().then(
+      (v) => {
+        if (live && v) {
+          setSetup(v);
+          setView("setup");
+        }
+      },
+      (e) => live && setSetupError(String(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [backend]);
+
+  const beginSetup = useCallback(async () => {
+    try {
+      const v = await backend.setupBegin();
+      setSetup(v);
+      setSetupKey((k) => k + 1);
+      setSetupError(null);
+      setView("setup");
+    } catch (e) {
+      setSetupError(String(e));
+    }
+  }, [backend]);
 
   const refreshQueue = useCallback(async () => {
     try {
@@ -136,6 +169,13 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
           Paddock
         </div>
         <nav className="views" aria-label="Views">
+          <button
+            className={view === "setup" ? "active" : ""}
+            onClick={() => (setup ? setView("setup") : void beginSetup())}
+            data-testid="nav-setup"
+          >
+            Set up
+          </button>
           <button className={view === "steps" ? "active" : ""} onClick={() => setView("steps")} data-testid="nav-steps">
             Steps
           </button>
@@ -170,7 +210,25 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
           Paddock cannot read its state: {error}
         </div>
       )}
-      {view === "review" ? (
+      {setupError && (
+        <div className="error" role="alert" data-testid="setup-resume-error">
+          Paddock cannot read where the setup stands: {setupError}
+        </div>
+      )}
+      {view === "setup" && setup ? (
+        <SetupWizard
+          key={setupKey}
+          backend={backend}
+          initial={setup}
+          onCreated={onCreated}
+          onShowApprovals={() => setView("approvals")}
+          onShowReview={() => setView("review")}
+          onShowLogs={(t) => {
+            setLogsTask(t);
+            setView("logs");
+          }}
+        />
+      ) : view === "review" ? (
         <main className="wizard">
           <section className="detail review-detail">
             <ReviewScreen
@@ -210,10 +268,7 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
               tasks={tasks}
               error={tasksError}
               onChanged={onCreated}
-              onNewTask={() => {
-                setSelected("workspace");
-                setView("steps");
-              }}
+              onNewTask={() => void beginSetup()}
             />
           </section>
         </main>

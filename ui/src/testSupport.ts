@@ -5,6 +5,7 @@ import type {
   QueueEntry, RememberScope, RememberedRule, RepoReport, ReviewComment, ReviewDiff, ReviewNote, StepState, Task,
   TimelineEntry, TimelineKind, UserRuleInput, NetworkSettings, NetworkConnection, HostRuleVerdict,
   Finding, HeldSecret, ScanProgress,
+  AckKind, LaunchAgent, LaunchPlan, SetupStage, SetupView, StepGate,
 } from "./backend";
 
 /** A finding as the engine reports it: a masked preview, never the value. */
@@ -155,7 +156,43 @@ export interface FakeOptions {
   /** Progress reports a scan sends before it answers. */
   scanProgress?: ScanProgress[];
   moveError?: string;
+  /** What setup_resume answers (default null: nothing to resume). */
+  setupResume?: SetupView | null;
+  /** The engine's view after a move or an acknowledgement; a string: its refusal. */
+  setupAnswer?: (call: SetupCall, current: SetupView) => SetupView | string;
+  /** What launch_plan answers for (agent, command). */
+  launchPlan?: (task: string, agent: LaunchAgent, command: string | null) => LaunchPlan | string;
+  launchError?: string;
 }
+
+/** One call the wizard made to the engine's setup. */
+export type SetupCall =
+  | { op: "begin" }
+  | { op: "go"; task: string; stage: SetupStage }
+  | { op: "ack"; task: string; step: SetupStage; kind: AckKind; stage: SetupStage }
+  | { op: "view"; task: string; stage: SetupStage };
+
+/** A gate as the engine computes it for a step's state (ok leaves; warn needs continue_anyway). */
+export const gateFor = (st: StepState, needs: AckKind[] = []): StepGate => {
+  const all = st.status === "warn" ? [...needs, "continue_anyway" as const] : needs;
+  const blocked = st.status === "fail" || st.status === "not_set_up" ? `${st.title} is ${st.status}: ${st.summary}` : null;
+  return { step: st.id, can_leave: blocked === null && all.length === 0, needs: all, blocked };
+};
+
+/** A SetupView as the engine would send it. */
+export const setupView = (over: Partial<SetupView> = {}): SetupView => ({
+  task: null, stage: "repository", steps: [], gates: [], acks: [], ready: false, in_place: 0,
+  verdict: "Choose a repository to begin.", ...over,
+});
+
+export const launchPlan = (over: Partial<LaunchPlan> = {}): LaunchPlan => ({
+  task: "1a2b3c4d", agent: "claude", paddock: "/opt/paddock/paddock", paddock_source: "beside_app",
+  agent_command: "claude 'Fix checkout tax calculation and add tests'",
+  argv: ["/opt/paddock/paddock", "run", "--task", "1a2b3c4d", "--", "claude", "Fix checkout tax calculation and add tests"],
+  command_line: "/opt/paddock/paddock run --task 1a2b3c4d -- claude 'Fix checkout tax calculation and add tests'",
+  setup_needed: true, terminal: { name: "xterm", program: "/usr/bin/xterm", kind: "xterm", source: "$PADDOCK_TERMINAL" },
+  notes: [], ...over,
+});
 
 export interface Fake {
   backend: Backend;
@@ -180,6 +217,9 @@ export interface Fake {
   findings: Finding[] | string;
   held: HeldSecret[];
   moves: { task: string | null; ids: string[]; all: boolean }[];
+  setupCalls: SetupCall[];
+  launches: { task: string; agent: LaunchAgent; command: string | null }[];
+  copied: string[];
 }
 
 export function fakeBackend(opts: FakeOptions = {}): Fake {
@@ -191,8 +231,19 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     marked: [], comments: [], merges: [], changesRequested: [], timelineAsked: [],
     network: opts.network === undefined ? networkSettings() : opts.network, connections: [...(opts.connections ?? [])],
     networkChanges: [], findings: opts.findings ?? [], held: [...(opts.held ?? [])], moves: [],
+    setupCalls: [], launches: [], copied: [],
   };
   let progressHandler: ((p: ScanProgress) => void) | null = null;
+  let setupCurrent: SetupView = opts.setupResume ?? setupView();
+  const setupCall = (call: SetupCall): Promise<SetupView> => {
+    fake.setupCalls.push(call);
+    const answer = opts.setupAnswer
+      ? opts.setupAnswer(call, setupCurrent)
+      : { ...setupCurrent, stage: call.op === "go" ? call.stage : setupCurrent.stage, task: setupCurrent.task ?? fake.tasks[0] ?? null };
+    if (typeof answer === "string") return Promise.reject<never>(answer);
+    setupCurrent = answer;
+    return Promise.resolve(answer);
+  };
   let nextNetRule = 100;
   const noTask = () => Promise.reject<never>("no active task; create one first (the Workspace step, or `paddock task new`)");
   const net = (task: string | null, change: string, f: (s: NetworkSettings) => NetworkSettings | string) => {
@@ -374,6 +425,30 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
       return Promise.resolve({ batch: "b1", moved, files: [...new Set(picked.map((f) => f.file))] });
     },
     secretsHeld: () => Promise.resolve([...fake.held]),
+    setupResume: () => Promise.resolve(opts.setupResume ?? null),
+    setupBegin: () => {
+      fake.setupCalls.push({ op: "begin" });
+      setupCurrent = setupView();
+      return Promise.resolve(setupCurrent);
+    },
+    setupView: (task, stage) => setupCall({ op: "view", task, stage }),
+    setupGo: (task, stage) => setupCall({ op: "go", task, stage }),
+    setupAck: (task, step, kind, stage) => setupCall({ op: "ack", task, step, kind, stage }),
+    launchPlan: (task, agent, command) => {
+      const p = opts.launchPlan ? opts.launchPlan(task, agent, command) : launchPlan({ task, agent, agent_command: command ?? "claude goal" });
+      return typeof p === "string" ? Promise.reject<never>(p) : Promise.resolve(p);
+    },
+    launchAgent: (task, agent, command) => {
+      fake.launches.push({ task, agent, command });
+      if (opts.launchError) return Promise.reject<never>(opts.launchError);
+      const plan = opts.launchPlan ? opts.launchPlan(task, agent, command) : launchPlan({ task, agent });
+      if (typeof plan === "string") return Promise.reject<never>(plan);
+      return Promise.resolve({ plan: { ...plan, setup_needed: false }, wired: ["/w/.claude/settings.json"], pid: 4242 });
+    },
+    copyText: (text) => {
+      fake.copied.push(text);
+      return Promise.resolve();
+    },
     onSecretsScanProgress: (handler) => {
       progressHandler = handler;
       return Promise.resolve(() => { progressHandler = null; });

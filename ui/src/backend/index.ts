@@ -33,6 +33,12 @@ import type { ScanReport } from "./bindings/ScanReport";
 import type { ScanProgress } from "./bindings/ScanProgress";
 import type { HeldSecret } from "./bindings/HeldSecret";
 import type { MoveReport } from "./bindings/MoveReport";
+import type { SetupView } from "./bindings/SetupView";
+import type { SetupStage } from "./bindings/SetupStage";
+import type { AckKind } from "./bindings/AckKind";
+import type { LaunchAgent } from "./bindings/LaunchAgent";
+import type { LaunchPlan } from "./bindings/LaunchPlan";
+import type { LaunchOutcome } from "./bindings/LaunchOutcome";
 
 export type { StepState, ChainReport, DoctorCheck, Agent, DiscardReport, GoalWarning, RepoReport, Task };
 export type { PendingApproval, RememberScope, RememberedRule, PolicySummary, UserRuleInput, Verdict };
@@ -58,6 +64,12 @@ export type { NetworkPreset } from "./bindings/NetworkPreset";
 export type { NetworkHostRule } from "./bindings/NetworkHostRule";
 export type { ConnectionVerdict } from "./bindings/ConnectionVerdict";
 export type { Finding, ScanReport, ScanProgress, HeldSecret, MoveReport };
+export type { SetupView, SetupStage, AckKind, LaunchAgent, LaunchPlan, LaunchOutcome };
+export type { StepGate } from "./bindings/StepGate";
+export type { Acknowledgement } from "./bindings/Acknowledgement";
+export type { Terminal } from "./bindings/Terminal";
+export type { TerminalKind } from "./bindings/TerminalKind";
+export type { PaddockSource } from "./bindings/PaddockSource";
 
 export interface AppInfo {
   version: string;
@@ -200,6 +212,25 @@ export const backend = {
   /** A running scan's progress (a few times a second). */
   onSecretsScanProgress: (handler: (p: ScanProgress) => void): Promise<() => void> =>
     listen<ScanProgress>("secrets-scan-progress", (e) => handler(e.payload)),
+  /** Where the person left the guided setup; on a first launch the repository screen; null: nothing to resume. */
+  setupResume: () => invoke<SetupView | null>("setup_resume"),
+  /** Begin setting up a new task (recorded, so a restart returns to it). */
+  setupBegin: () => invoke<SetupView>("setup_begin"),
+  /** The setup of a task at a stage, measured now. */
+  setupView: (task: string, stage: SetupStage) => invoke<SetupView>("setup_view", { task, stage }),
+  /** Move to a stage; the engine refuses to pass a step that may not be left. */
+  setupGo: (task: string, stage: SetupStage) => invoke<SetupView>("setup_go", { task, stage }),
+  /** Record an acknowledgement of the step a stage sets up (logged). */
+  setupAck: (task: string, step: SetupStage, kind: AckKind, stage: SetupStage) =>
+    invoke<SetupView>("setup_ack", { task, step, kind, stage }),
+  /** What "Start the agent" would run, where, with which paddock; `command` null: the agent's default. */
+  launchPlan: (task: string, agent: LaunchAgent, command: string | null) =>
+    invoke<LaunchPlan>("launch_plan", { task, agent, command }),
+  /** Wire the agent if needed and start it in a terminal window, inside its fence. */
+  launchAgent: (task: string, agent: LaunchAgent, command: string | null) =>
+    invoke<LaunchOutcome>("launch_agent", { task, agent, command }),
+  /** Put text on the clipboard (the command to paste when no terminal is found). */
+  copyText: (text: string) => navigator.clipboard.writeText(text),
 };
 
 export type Backend = typeof backend;
