@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use paddock_engine::{task, PaddockHome, Store};
-use support::ui::{click, connect, css, find, git, screenshot, UI_WAIT};
+use support::ui::{click, connect, css, find, find_css, git, screenshot, UI_WAIT};
 use support::DesktopSession;
 
 const GOAL: &str = "Fix checkout tax calculation and add tests";
@@ -104,6 +104,9 @@ async fn create_through_wizard(desk: &mut DesktopSession) {
     let url = desk.start_driver();
     let c = connect(&url).await;
 
+    // With no task yet, the app opens on the guided setup; this test drives the checklist's own form.
+    find_css(&c, "[data-testid=setup][data-stage=repository]").await;
+    click(&c, "nav-steps").await;
     // The Workspace step opens the form.
     click(&c, "step-workspace").await;
     find(&c, "task-form").await;

@@ -51,6 +51,18 @@ async fn eight_steps(desk: &mut DesktopSession) {
     }
     let url = desk.start_driver();
     let c = connect(&url).await;
+    // With no task yet, the app opens on the guided setup; the checklist is one click away.
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=setup][data-stage=repository]"))
+        .await
+        .expect("a first launch opens the guided setup");
+    c.find(Locator::Css("[data-testid=nav-steps]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
     let steps = [
         "workspace",

@@ -12,7 +12,7 @@ paddock_apt_packages() {
   local pkgs=(pkg-config build-essential git libwebkit2gtk-4.1-dev libgtk-3-dev
               libayatana-appindicator3-dev librsvg2-dev libssl-dev libsqlite3-dev bubblewrap dbus curl)
   if [ "${1:-}" = test ]; then
-    pkgs+=(xvfb webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst sqlite3 x11-utils)
+    pkgs+=(xvfb webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst sqlite3 x11-utils xterm)
   fi
   printf '%s\n' "${pkgs[@]}"
 }
