@@ -70,6 +70,20 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
     }
   }, [backend]);
 
+  // "Set up": back to where the engine says the setup stands, else a new one.
+  const openSetup = useCallback(async () => {
+    try {
+      const v = await backend.setupResume();
+      if (!v) return void (await beginSetup());
+      setSetup(v);
+      setSetupKey((k) => k + 1);
+      setSetupError(null);
+      setView("setup");
+    } catch (e) {
+      setSetupError(String(e));
+    }
+  }, [backend, beginSetup]);
+
   const refreshQueue = useCallback(async () => {
     try {
       setQueue(await backend.reviewQueue());
@@ -171,7 +185,7 @@ export function App({ backend, DiffView }: { backend: Backend; DiffView?: DiffVi
         <nav className="views" aria-label="Views">
           <button
             className={view === "setup" ? "active" : ""}
-            onClick={() => (setup ? setView("setup") : void beginSetup())}
+            onClick={() => void openSetup()}
             data-testid="nav-setup"
           >
             Set up

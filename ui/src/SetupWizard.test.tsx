@@ -144,6 +144,24 @@ describe("the guided setup", () => {
     await waitFor(() => expect(fake.copied).toEqual(["/usr/bin/paddock run --task 1a2b3c4d -- codex goal"]));
   });
 
+  it("Set up returns to where the engine says the setup stands after visiting another view", async () => {
+    const steps = measured({});
+    const fake = fakeBackend({
+      tasks: [task],
+      setupResume: viewAt("workspace", steps),
+      setupAnswer: (call, cur) => (call.op === "go" ? viewAt(call.stage, steps, cur.acks) : cur),
+    });
+    render(<App backend={fake.backend} />);
+    await waitFor(() => expect(screen.getByTestId("setup").getAttribute("data-stage")).toBe("workspace"));
+    fireEvent.click(screen.getByTestId("setup-next"));
+    await waitFor(() => expect(screen.getByTestId("setup").getAttribute("data-stage")).toBe("branch"));
+    fireEvent.click(screen.getByTestId("nav-review"));
+    await waitFor(() => expect(screen.queryByTestId("setup")).toBeNull());
+    fireEvent.click(screen.getByTestId("nav-setup"));
+    await waitFor(() => expect(screen.getByTestId("setup").getAttribute("data-stage")).toBe("branch"));
+    expect(fake.setupCalls.some((c) => c.op === "begin")).toBe(false);
+  });
+
   it("New task in the task list begins a new setup", async () => {
     const fake = fakeBackend({ tasks: [task], steps: measured({}) });
     render(<App backend={fake.backend} />);

@@ -235,6 +235,7 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
   };
   let progressHandler: ((p: ScanProgress) => void) | null = null;
   let setupCurrent: SetupView = opts.setupResume ?? setupView();
+  let setupMoved = false;
   const setupCall = (call: SetupCall): Promise<SetupView> => {
     fake.setupCalls.push(call);
     const answer = opts.setupAnswer
@@ -242,6 +243,7 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
       : { ...setupCurrent, stage: call.op === "go" ? call.stage : setupCurrent.stage, task: setupCurrent.task ?? fake.tasks[0] ?? null };
     if (typeof answer === "string") return Promise.reject<never>(answer);
     setupCurrent = answer;
+    if (call.op === "go") setupMoved = true;
     return Promise.resolve(answer);
   };
   let nextNetRule = 100;
@@ -425,10 +427,12 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
       return Promise.resolve({ batch: "b1", moved, files: [...new Set(picked.map((f) => f.file))] });
     },
     secretsHeld: () => Promise.resolve([...fake.held]),
-    setupResume: () => Promise.resolve(opts.setupResume ?? null),
+    // The engine records every move: resuming returns the newest position.
+    setupResume: () => Promise.resolve(setupMoved ? setupCurrent : (opts.setupResume ?? null)),
     setupBegin: () => {
       fake.setupCalls.push({ op: "begin" });
       setupCurrent = setupView();
+      setupMoved = true;
       return Promise.resolve(setupCurrent);
     },
     setupView: (task, stage) => setupCall({ op: "view", task, stage }),
