@@ -177,9 +177,13 @@ pub enum ExportError {
     Audit(#[from] AuditError),
     #[error("bad collector endpoint {endpoint:?}: {why}")]
     BadEndpoint { endpoint: String, why: String },
-    #[error("no collector configured: run `paddock otel configure --endpoint URL` or pass --endpoint")]
+    #[error(
+        "no collector configured: run `paddock otel configure --endpoint URL` or pass --endpoint"
+    )]
     NotConfigured,
-    #[error("another `paddock otel export` is exporting right now ({0}); try again when it is done")]
+    #[error(
+        "another `paddock otel export` is exporting right now ({0}); try again when it is done"
+    )]
     Busy(String),
     #[error("cannot encode the records: {0}")]
     Encode(String),
@@ -398,12 +402,12 @@ pub struct ExportFailed {
     pub error: ExportError,
 }
 
-impl From<ExportError> for ExportFailed {
+impl From<ExportError> for Box<ExportFailed> {
     fn from(error: ExportError) -> Self {
-        Self {
+        Box::new(ExportFailed {
             report: ExportReport::default(),
             error,
-        }
+        })
     }
 }
 
@@ -415,7 +419,7 @@ pub fn export_pending(
     store: &Store,
     collector: &Collector,
     opts: &ExportOptions,
-) -> Result<ExportReport, ExportFailed> {
+) -> Result<ExportReport, Box<ExportFailed>> {
     // One exporter per database at a time, so two never send the same batch.
     let _lock = ExportLock::take(store)?;
     crate::secrets::held::ensure_loaded(store);
@@ -431,9 +435,11 @@ pub fn export_pending(
             url: collector.url.clone(),
             detail: format!("cannot start the I/O runtime: {e}"),
         })?;
-    let fail = |report: &ExportReport, error: ExportError| ExportFailed {
-        report: report.clone(),
-        error,
+    let fail = |report: &ExportReport, error: ExportError| {
+        Box::new(ExportFailed {
+            report: report.clone(),
+            error,
+        })
     };
     loop {
         let events = audit::list_after(
@@ -446,8 +452,8 @@ pub fn export_pending(
         let Some(last) = events.last().map(|e| e.id) else {
             return Ok(report);
         };
-        let body = encode(&request_for(&events), collector.protocol)
-            .map_err(|e| fail(&report, e))?;
+        let body =
+            encode(&request_for(&events), collector.protocol).map_err(|e| fail(&report, e))?;
         let sent = runtime.block_on(post(collector, body, opts.timeout));
         let now = crate::time::now_rfc3339();
         match sent.and_then(|answer| partial_success(collector, &answer)) {
@@ -582,7 +588,11 @@ struct Answer {
     body: Bytes,
 }
 
-async fn post(collector: &Collector, body: Vec<u8>, timeout: Duration) -> Result<Answer, ExportError> {
+async fn post(
+    collector: &Collector,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<Answer, ExportError> {
     let timed_out = || ExportError::TimedOut {
         url: collector.url.clone(),
         secs: timeout.as_secs().max(1),
@@ -731,7 +741,9 @@ fn any_from_json(v: &Value) -> Option<AnyValue> {
         Value::Number(n) => match n.as_i64() {
             Some(i) => int(i),
             None => AnyValue {
-                value: Some(any_value::Value::DoubleValue(n.as_f64().unwrap_or(f64::NAN))),
+                value: Some(any_value::Value::DoubleValue(
+                    n.as_f64().unwrap_or(f64::NAN),
+                )),
             },
         },
         Value::String(s) => text(s),
@@ -748,7 +760,9 @@ fn any_from_json(v: &Value) -> Option<AnyValue> {
                 value: Some(any_value::Value::KvlistValue(KeyValueList {
                     values: o
                         .iter()
-                        .filter_map(|(k, v)| Some(kv(redact_known(k).into_owned(), any_from_json(v)?)))
+                        .filter_map(|(k, v)| {
+                            Some(kv(redact_known(k).into_owned(), any_from_json(v)?))
+                        })
                         .collect(),
                 })),
             }
@@ -881,7 +895,9 @@ pub fn log_record(e: &Event) -> LogRecord {
             let decision = decision_word(verdict);
             let rule = str_at("rule").unwrap_or("");
             let approval = payload.get("approval").filter(|a| a.is_object());
-            let outcome = approval.and_then(|a| a.get("outcome")).and_then(Value::as_str);
+            let outcome = approval
+                .and_then(|a| a.get("outcome"))
+                .and_then(Value::as_str);
             let source = if outcome == Some("remembered") || rule.starts_with("remembered:") {
                 "rule"
             } else if outcome == Some("decided") {
@@ -1023,8 +1039,7 @@ pub fn log_record(e: &Event) -> LogRecord {
             attrs.push(kv("session.id", text(s)));
         }
     }
-    if e.kind != AGENT_TELEMETRY_KIND && !matches!(payload, Value::Object(ref o) if o.is_empty())
-    {
+    if e.kind != AGENT_TELEMETRY_KIND && !matches!(payload, Value::Object(ref o) if o.is_empty()) {
         // The whole payload, for what the named attributes leave out.
         let redacted = crate::redact::redact_json(&payload);
         attrs.push(kv(
@@ -1090,7 +1105,13 @@ mod tests {
         let c = Collector::new("http://[::1]:9/v1/logs", Protocol::Protobuf).unwrap();
         assert_eq!((c.host.as_str(), c.port), ("::1", 9));
         assert_eq!(c.url, "http://[::1]:9/v1/logs");
-        for bad in ["https://x:1", "127.0.0.1:4318", "ftp://x", "http://u:p@x:1", "x y"] {
+        for bad in [
+            "https://x:1",
+            "127.0.0.1:4318",
+            "ftp://x",
+            "http://u:p@x:1",
+            "x y",
+        ] {
             assert!(Collector::new(bad, Protocol::Json).is_err(), "{bad}");
         }
     }
@@ -1112,7 +1133,10 @@ mod tests {
         assert_eq!(s(attr(&r, "source")), "user");
         assert_eq!(s(attr(&r, "rule")), "git-push");
         assert_eq!(s(attr(&r, "paddock.event.hash")), "ab".repeat(32));
-        assert_eq!(attr(&r, "paddock.event.id"), Some(&any_value::Value::IntValue(7)));
+        assert_eq!(
+            attr(&r, "paddock.event.id"),
+            Some(&any_value::Value::IntValue(7))
+        );
         assert_eq!(r.severity_number, SeverityNumber::Warn as i32);
         assert_eq!(r.time_unix_nano, 1_796_378_400_123_000_000);
     }
@@ -1130,7 +1154,10 @@ mod tests {
         let r = log_record(&e);
         assert_eq!(r.event_name, "codex.tool_result");
         assert_eq!(s(attr(&r, "tool_name")), "shell");
-        assert_eq!(attr(&r, "duration_ms"), Some(&any_value::Value::IntValue(12)));
+        assert_eq!(
+            attr(&r, "duration_ms"),
+            Some(&any_value::Value::IntValue(12))
+        );
         assert_eq!(s(attr(&r, "paddock.kind")), AGENT_TELEMETRY_KIND);
     }
 
