@@ -1195,6 +1195,89 @@ mod tests {
         assert_eq!(id["value"]["intValue"], "7");
     }
 
+    fn store_with_events(n: usize) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("paddock.db")).unwrap();
+        for i in 0..n {
+            audit::record(
+                &mut store,
+                audit::NewEvent::new("test.event", audit::Actor::Paddock, format!("event {i}")),
+            )
+            .unwrap();
+        }
+        (dir, store)
+    }
+
+    #[test]
+    fn a_collector_that_accepts_but_never_answers_times_out_and_the_cursor_stays() {
+        let (_dir, store) = store_with_events(3);
+        // Accepts connections (the kernel's backlog) and never reads or answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        let collector = Collector::new(&url, Protocol::Protobuf).unwrap();
+        let opts = ExportOptions {
+            timeout: Duration::from_millis(300),
+            ..Default::default()
+        };
+        let failed = export_pending(&store, &collector, &opts).unwrap_err();
+        assert!(
+            matches!(failed.error, ExportError::TimedOut { .. }),
+            "{failed}"
+        );
+        assert!(failed.error.is_retryable());
+        let st = status(&store).unwrap();
+        assert_eq!(st[0].last_event_id, 0);
+        assert_eq!(st[0].lag, 3);
+        assert!(st[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("did not answer"));
+    }
+
+    #[test]
+    fn only_one_export_runs_at_a_time() {
+        let (_dir, store) = store_with_events(1);
+        let held = ExportLock::take(&store).unwrap();
+        let collector = Collector::new("http://127.0.0.1:9", Protocol::Json).unwrap();
+        let failed = export_pending(&store, &collector, &ExportOptions::default()).unwrap_err();
+        assert!(matches!(failed.error, ExportError::Busy(_)), "{failed}");
+        drop(held);
+        // Released: the next export gets as far as the (absent) collector.
+        let failed = export_pending(&store, &collector, &ExportOptions::default()).unwrap_err();
+        assert!(
+            matches!(failed.error, ExportError::Unreachable { .. }),
+            "{failed}"
+        );
+    }
+
+    #[test]
+    fn a_task_filter_has_its_own_cursor_and_skips_no_other_task() {
+        let (_dir, mut store) = store_with_events(0);
+        for task in ["a", "b", "a"] {
+            audit::record(
+                &mut store,
+                audit::NewEvent::new("test.event", audit::Actor::Paddock, "x").task(task),
+            )
+            .unwrap();
+        }
+        let url = "http://127.0.0.1:9/v1/logs";
+        for (scope, last) in [(scope_of(Some("a")), 3), (scope_of(None), 0)] {
+            cursor(&store, url, &scope).unwrap();
+            store
+                .conn()
+                .execute(
+                    "UPDATE otel_export_cursors SET last_event_id = ?3 WHERE endpoint = ?1 AND scope = ?2",
+                    params![url, scope, last],
+                )
+                .unwrap();
+        }
+        let st = status(&store).unwrap();
+        let all = st.iter().find(|c| c.task.is_none()).unwrap();
+        let a = st.iter().find(|c| c.task.as_deref() == Some("a")).unwrap();
+        assert_eq!((all.lag, a.lag), (3, 0));
+    }
+
     #[test]
     fn status_codes_are_sorted_into_retryable_and_permanent() {
         let err = |status| ExportError::Status {
