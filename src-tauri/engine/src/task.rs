@@ -229,9 +229,7 @@ fn read_task(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Task, TaskError>>
 pub fn list(store: &Store) -> Result<Vec<Task>, TaskError> {
     let mut st = store
         .conn()
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM tasks ORDER BY rowid DESC"
-        ))
+        .prepare(&format!("SELECT {COLUMNS} FROM tasks ORDER BY rowid DESC"))
         .map_err(sql("listing tasks"))?;
     let rows = st
         .query_map([], read_task)

@@ -12,9 +12,8 @@ pub fn now_rfc3339() -> String {
 /// A fixed-width form (always three fraction digits), so that stored times sort
 /// as strings: `Rfc3339` trims trailing zeros, and "…30.1Z" sorts after "…30.12Z".
 fn format(t: OffsetDateTime) -> String {
-    let fixed = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let fixed =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.format(&fixed)
         .or_else(|_| t.format(&Rfc3339))
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
