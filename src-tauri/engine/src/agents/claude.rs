@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::{backup, hook_command, hook_timeout_secs, quote_for_shell, write_atomic, AgentKind};
-use super::{SetupError, SetupReport, HOOK_EVENTS};
+use super::{SetupError, SetupReport, CLAUDE_ONLY_HOOK_EVENTS, HOOK_EVENTS};
 use crate::task::Task;
 use crate::PaddockHome;
 
@@ -54,9 +54,9 @@ pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout:
         *hooks = Value::Object(Map::new());
     }
     let hooks = hooks.as_object_mut().expect("just made an object");
-    for event in HOOK_EVENTS {
+    for event in HOOK_EVENTS.iter().chain(CLAUDE_ONLY_HOOK_EVENTS.iter()) {
         let groups = hooks
-            .entry(event)
+            .entry(*event)
             .or_insert_with(|| Value::Array(Vec::new()));
         if !groups.is_array() {
             *groups = Value::Array(Vec::new());
@@ -74,7 +74,7 @@ pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout:
                 .is_none_or(|hs| !hs.is_empty())
         });
         let handler = json!({"type": "command", "command": command, "timeout": timeout});
-        let group = match event {
+        let group = match *event {
             "UserPromptSubmit" | "Stop" => json!({"hooks": [handler]}),
             _ => json!({"matcher": "*", "hooks": [handler]}),
         };
