@@ -45,6 +45,31 @@ pub fn settings_path(worktree: &Path) -> PathBuf {
     worktree.join(".claude").join("settings.json")
 }
 
+/// Do the worktree's Claude Code settings send PreToolUse to `paddock hook`
+/// for this task? Measured from the file `setup` writes; a missing or
+/// unreadable file is "not wired".
+pub fn is_wired(worktree: &Path, task: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(settings_path(worktree)) else {
+        return false;
+    };
+    let Ok(settings) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
+    let task_arg = format!(" --task {} ", quote_for_shell(task));
+    settings["hooks"]["PreToolUse"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("hooks").and_then(Value::as_array))
+        .flatten()
+        .any(|h| {
+            is_paddock_handler(h)
+                && h.get("command")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| c.contains(&task_arg))
+        })
+}
+
 /// Merge Paddock's hooks, permissions and sandbox into `settings` (an object).
 pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout: u64) {
     let hooks = settings
