@@ -938,14 +938,21 @@ pub fn log_record(e: &Event) -> LogRecord {
             attrs.push(kv("tool_name", text(str_at("tool").unwrap_or(""))));
             let exit = payload.get("exit_code").and_then(Value::as_i64);
             let interrupted = payload.get("interrupted").and_then(Value::as_bool) == Some(true);
-            if let Some(code) = exit {
-                attrs.push(kv("success", boolean(code == 0 && !interrupted)));
-                attrs.push(kv("exit_code", int(code)));
-                if code != 0 {
+            // PostToolUseFailure: a failed call, with or without an exit code.
+            let failed = payload.get("failed").and_then(Value::as_bool) == Some(true);
+            let success = match exit {
+                Some(code) => Some(code == 0 && !interrupted && !failed),
+                None if interrupted || failed => Some(false),
+                None => None,
+            };
+            if let Some(ok) = success {
+                attrs.push(kv("success", boolean(ok)));
+                if !ok {
                     severity = SeverityNumber::Warn;
                 }
-            } else if interrupted {
-                attrs.push(kv("success", boolean(false)));
+            }
+            if let Some(code) = exit {
+                attrs.push(kv("exit_code", int(code)));
             }
             if let Some(ms) = payload.get("duration_ms").and_then(Value::as_i64) {
                 attrs.push(kv("duration_ms", int(ms)));
@@ -1139,6 +1146,49 @@ mod tests {
         );
         assert_eq!(r.severity_number, SeverityNumber::Warn as i32);
         assert_eq!(r.time_unix_nano, 1_796_378_400_123_000_000);
+    }
+
+    #[test]
+    fn a_failed_tool_call_is_an_unsuccessful_tool_result_with_or_without_an_exit_code() {
+        for (payload, code) in [
+            (
+                serde_json::json!({"tool": "Bash", "exit_code": 1, "failed": true}),
+                Some(1),
+            ),
+            (
+                serde_json::json!({"tool": "Read", "exit_code": null, "failed": true}),
+                None,
+            ),
+            (
+                serde_json::json!({"tool": "Bash", "exit_code": 0, "interrupted": true}),
+                Some(0),
+            ),
+        ] {
+            let r = log_record(&event("agent.result", "failed", payload));
+            assert_eq!(r.event_name, "paddock.tool_result");
+            assert_eq!(
+                attr(&r, "success"),
+                Some(&any_value::Value::BoolValue(false))
+            );
+            assert_eq!(
+                attr(&r, "exit_code").cloned(),
+                code.map(any_value::Value::IntValue)
+            );
+            assert_eq!(r.severity_number, SeverityNumber::Warn as i32);
+        }
+        let ok = log_record(&event(
+            "agent.result",
+            "ok",
+            serde_json::json!({"tool": "Bash", "exit_code": 0, "duration_ms": 5}),
+        ));
+        assert_eq!(
+            attr(&ok, "success"),
+            Some(&any_value::Value::BoolValue(true))
+        );
+        assert_eq!(
+            attr(&ok, "duration_ms"),
+            Some(&any_value::Value::IntValue(5))
+        );
     }
 
     #[test]
