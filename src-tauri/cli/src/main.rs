@@ -13,6 +13,7 @@ mod approvals_cmd;
 mod check_cmd;
 mod hook_cmd;
 mod network_cmd;
+mod otel_cmd;
 mod policy_cmd;
 mod review_cmd;
 mod run_cmd;
@@ -95,6 +96,11 @@ enum Command {
     /// The eight steps of the fence for a task, each pass / warn / fail with its evidence;
     /// exits non-zero when any step fails (for CI and git hooks).
     Check(check_cmd::CheckArgs),
+    /// OpenTelemetry: export the audit log to an OTLP collector, configure it, see its status.
+    Otel {
+        #[command(subcommand)]
+        command: otel_cmd::OtelCommand,
+    },
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -233,6 +239,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secrets { command } => secrets_cmd::run(command),
         Command::Exec(args) => secrets_cmd::exec(args),
         Command::Check(args) => check_cmd::run(args),
+        Command::Otel { command } => otel_cmd::run(command),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {

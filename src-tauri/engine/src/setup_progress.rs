@@ -506,6 +506,7 @@ mod tests {
             why: id.why().into(),
             status,
             summary: "measured".into(),
+            fix: None,
         }
     }
 
