@@ -66,6 +66,7 @@ fn main() {
             setup::setup_ack,
             setup::launch_plan,
             setup::launch_agent,
+            setup::wire_agent,
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;

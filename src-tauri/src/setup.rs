@@ -140,3 +140,26 @@ pub async fn launch_agent(
     })
     .await
 }
+
+/// The Commands step's fix in place: wire the task's agent to Paddock
+/// (`paddock agent setup`). Returns the files written.
+#[tauri::command]
+pub async fn wire_agent(
+    state: tauri::State<'_, AppState>,
+    task: String,
+) -> Result<Vec<String>, String> {
+    let home = state.home.clone();
+    blocking(move || {
+        let mut store = open(&home)?;
+        agent_launch::wire_task_agent(
+            &home,
+            &mut store,
+            &task,
+            paddock_binary().as_ref(),
+            &LaunchEnv::from_process(),
+        )
+        .map(|written| written.iter().map(|p| p.display().to_string()).collect())
+        .map_err(|e| e.to_string())
+    })
+    .await
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::agents::{self, claude, codex, AgentKind, SetupError};
+use crate::agents::{self, claude, codex, SetupError};
 use crate::audit::{self, Actor, AuditError, NewEvent};
 use crate::store::Store;
 use crate::task::{self, Task, TaskError};
@@ -155,33 +155,78 @@ pub fn default_command(agent: LaunchAgent, task: &Task) -> String {
     }
 }
 
-/// The hook command setup would write is already in the agent's configuration.
-fn wired(home: &PaddockHome, task: &Task, agent: LaunchAgent, paddock: &Path) -> bool {
-    let (file, kind) = match agent {
-        LaunchAgent::Claude => (
-            Path::new(&task.worktree)
-                .join(".claude")
-                .join("settings.json"),
-            AgentKind::Claude,
-        ),
-        LaunchAgent::Codex => (
-            codex::codex_home(home, &task.id).join("config.toml"),
-            AgentKind::Codex,
-        ),
-        LaunchAgent::Command => return true,
+/// The agent's own configuration already sends every tool call to Paddock
+/// (the same measurement as the checklist's Commands step).
+fn wired(home: &PaddockHome, task: &Task, agent: LaunchAgent) -> bool {
+    match agent {
+        LaunchAgent::Claude => claude::is_wired(Path::new(&task.worktree), &task.id),
+        LaunchAgent::Codex => codex::is_wired(home, &task.id),
+        LaunchAgent::Command => true,
+    }
+}
+
+/// `paddock agent setup <agent> --task T`: write the agent's hooks so every
+/// tool call passes through `paddock hook` (the Commands step's fix). Returns
+/// the files written and the notes setup made; nothing for any other command.
+pub fn wire(
+    home: &PaddockHome,
+    task: &Task,
+    agent: LaunchAgent,
+    paddock: &PaddockBinary,
+    env: &LaunchEnv<'_>,
+) -> Result<(Vec<PathBuf>, Vec<String>), LaunchError> {
+    let timeout = crate::approvals::configured_timeout().as_secs();
+    let report = match agent {
+        LaunchAgent::Claude => claude::setup(home, task, &paddock.path, timeout)?,
+        LaunchAgent::Codex => {
+            let user_home = env.user_home.clone().ok_or(SetupError::Io {
+                doing: "find",
+                path: PathBuf::from("$HOME"),
+                source: std::io::Error::other("HOME is not set"),
+            })?;
+            codex::setup(home, task, &paddock.path, timeout, &user_home)?
+        }
+        LaunchAgent::Command => return Ok((Vec::new(), Vec::new())),
     };
-    let hook = agents::hook_command(
-        paddock,
-        home.root(),
-        &task.id,
-        kind,
-        crate::approvals::configured_timeout().as_secs(),
-    );
-    let text = std::fs::read_to_string(file).unwrap_or_default();
-    // The settings store the command as a JSON / TOML string: compare unescaped.
-    text.replace("\\\\", "\\")
-        .replace("\\\"", "\"")
-        .contains(&hook)
+    Ok((report.written, report.notes))
+}
+
+/// The agent a task was made for, as a launch choice.
+pub fn task_agent(task: &Task) -> LaunchAgent {
+    match task.agent {
+        crate::task::Agent::Claude => LaunchAgent::Claude,
+        crate::task::Agent::Codex => LaunchAgent::Codex,
+        crate::task::Agent::Other => LaunchAgent::Command,
+    }
+}
+
+/// Wire the task's own agent (the app's fix in place on the Commands step);
+/// logged as `agent.setup`.
+pub fn wire_task_agent(
+    home: &PaddockHome,
+    store: &mut Store,
+    task_id: &str,
+    paddock: Option<&PaddockBinary>,
+    env: &LaunchEnv<'_>,
+) -> Result<Vec<PathBuf>, LaunchError> {
+    let paddock = paddock.ok_or(LaunchError::NoPaddock)?;
+    let t = task::get(store, task_id)?;
+    let (written, notes) = wire(home, &t, task_agent(&t), paddock, env)?;
+    audit::record(
+        store,
+        NewEvent::new(
+            "agent.setup",
+            Actor::User,
+            format!(
+                "wired the {} agent of task {} to Paddock from the app",
+                t.agent.as_str(),
+                t.id
+            ),
+        )
+        .task(&t.id)
+        .payload(serde_json::json!({"written": written, "notes": notes})),
+    )?;
+    Ok(written)
 }
 
 /// Build the plan for starting `agent` on `task`; `command` overrides the
@@ -270,7 +315,7 @@ pub fn plan(
         .collect::<Vec<_>>()
         .join(" ");
     let setup_needed = match paddock {
-        Some(p) => !wired(home, &t, agent, &p.path),
+        Some(_) => !wired(home, &t, agent),
         None => agent != LaunchAgent::Command,
     };
     let terminal = terminal::find(var, env.path.as_deref());
@@ -315,25 +360,11 @@ pub fn start(
     let t = task::get(store, task_id)?;
     let mut plan = plan(home, store, &t.id, agent, command, Some(paddock), env)?;
     let terminal = plan.terminal.clone().ok_or(LaunchError::NoTerminal)?;
-    let timeout = crate::approvals::configured_timeout().as_secs();
     let mut wired = Vec::new();
     if plan.setup_needed {
-        let report = match agent {
-            LaunchAgent::Claude => Some(claude::setup(home, &t, &paddock.path, timeout)?),
-            LaunchAgent::Codex => {
-                let user_home = env.user_home.clone().ok_or(SetupError::Io {
-                    doing: "find",
-                    path: PathBuf::from("$HOME"),
-                    source: std::io::Error::other("HOME is not set"),
-                })?;
-                Some(codex::setup(home, &t, &paddock.path, timeout, &user_home)?)
-            }
-            LaunchAgent::Command => None,
-        };
-        if let Some(r) = report {
-            wired = r.written;
-            plan.notes.extend(r.notes);
-        }
+        let (written, notes) = wire(home, &t, agent, paddock, env)?;
+        wired = written;
+        plan.notes.extend(notes);
         plan.setup_needed = false;
     }
     let argv: Vec<OsString> = plan.argv.iter().map(OsString::from).collect();

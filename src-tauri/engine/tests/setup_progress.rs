@@ -193,7 +193,23 @@ fn commands_and_review_need_the_persons_acknowledgement_before_ready() {
         matches!(&e, SetupError::StepNotDone { step, .. } if step == "Commands"),
         "{e}"
     );
-    // No agent action has reached Paddock yet: Commands warns, so both are needed.
+    // Claude Code is not wired yet: the step fails, and no acknowledgement passes it.
+    let v = setup_progress::view(&store, &t, SetupStage::Commands).unwrap();
+    assert_eq!(
+        v.steps[5].status,
+        StepStatus::Fail,
+        "{}",
+        v.steps[5].summary
+    );
+    let e = setup_progress::acknowledge(
+        &mut store,
+        &t,
+        StepId::Commands,
+        AckKind::ContinueAnyway,
+        SetupStage::Commands,
+    )
+    .unwrap_err();
+    assert!(matches!(e, SetupError::NothingToContinuePast { .. }), "{e}");
     ack(
         &mut store,
         StepId::Commands,
@@ -201,12 +217,24 @@ fn commands_and_review_need_the_persons_acknowledgement_before_ready() {
         SetupStage::Commands,
     );
     assert!(setup_progress::go_to(&mut store, &t, SetupStage::Logs).is_err());
-    ack(
-        &mut store,
-        StepId::Commands,
-        AckKind::ContinueAnyway,
-        SetupStage::Commands,
-    );
+    // The fix in place: wire the task's agent (`paddock agent setup claude`).
+    let bin = w.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("paddock"), "#!/bin/sh\n").unwrap();
+    let paddock = PaddockBinary {
+        path: bin.join("paddock"),
+        source: PaddockSource::Path,
+    };
+    let env = LaunchEnv {
+        var: &|_| None,
+        user_home: Some(w.root.clone()),
+        path: None,
+    };
+    let written =
+        agent_launch::wire_task_agent(&w.home, &mut store, &t, Some(&paddock), &env).unwrap();
+    assert!(written[0].ends_with(".claude/settings.json"), "{written:?}");
+    let v = setup_progress::view(&store, &t, SetupStage::Commands).unwrap();
+    assert_eq!(v.steps[5].status, StepStatus::Ok, "{}", v.steps[5].summary);
     setup_progress::go_to(&mut store, &t, SetupStage::Review).unwrap();
     assert!(setup_progress::go_to(&mut store, &t, SetupStage::Ready).is_err());
     ack(
@@ -217,8 +245,12 @@ fn commands_and_review_need_the_persons_acknowledgement_before_ready() {
     );
     let v = setup_progress::go_to(&mut store, &t, SetupStage::Ready).unwrap();
     assert!(v.ready, "{}", v.verdict);
-    assert_eq!(v.in_place, 7);
-    assert!(v.verdict.starts_with("Ready: 7 of 8"), "{}", v.verdict);
+    assert_eq!(v.in_place, 8);
+    assert!(
+        v.verdict.starts_with("Ready: all eight steps are in place"),
+        "{}",
+        v.verdict
+    );
 
     // A new setup begun afterwards is where a restart returns.
     setup_progress::begin(&mut store).unwrap();
