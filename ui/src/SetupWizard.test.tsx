@@ -99,6 +99,26 @@ describe("the guided setup", () => {
     await waitFor(() => expect(screen.getByTestId("setup-error").textContent).toContain("cannot be left yet"));
   });
 
+  it("offers to wire the task's agent when Commands is not in place, and re-measures", async () => {
+    let wired = false;
+    const fake = fakeBackend({
+      tasks: [task],
+      setupResume: viewAt("commands", measured({ commands: "fail" })),
+      setupAnswer: (call, cur) => (call.op === "view" ? viewAt(cur.stage, measured({ commands: wired ? "ok" : "fail" }), cur.acks) : cur),
+    });
+    const wire = fake.backend.wireAgent;
+    fake.backend.wireAgent = (t) => {
+      wired = true;
+      return wire(t);
+    };
+    render(<App backend={fake.backend} />);
+    await waitFor(() => expect(screen.getByTestId("setup-status").getAttribute("data-status")).toBe("fail"));
+    fireEvent.click(screen.getByTestId("wire-agent"));
+    await waitFor(() => expect(screen.getByTestId("setup-status").getAttribute("data-status")).toBe("ok"));
+    expect(fake.wired).toEqual(["1a2b3c4d"]);
+    expect(screen.queryByTestId("wire-agent")).toBeNull();
+  });
+
   it("the last screen says what the engine measured and starts the agent through the plan", async () => {
     const steps = measured({ commands: "warn" });
     const acks = [

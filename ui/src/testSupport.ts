@@ -220,6 +220,7 @@ export interface Fake {
   setupCalls: SetupCall[];
   launches: { task: string; agent: LaunchAgent; command: string | null }[];
   copied: string[];
+  wired: string[];
 }
 
 export function fakeBackend(opts: FakeOptions = {}): Fake {
@@ -231,7 +232,7 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
     marked: [], comments: [], merges: [], changesRequested: [], timelineAsked: [],
     network: opts.network === undefined ? networkSettings() : opts.network, connections: [...(opts.connections ?? [])],
     networkChanges: [], findings: opts.findings ?? [], held: [...(opts.held ?? [])], moves: [],
-    setupCalls: [], launches: [], copied: [],
+    setupCalls: [], launches: [], copied: [], wired: [],
   };
   let progressHandler: ((p: ScanProgress) => void) | null = null;
   let setupCurrent: SetupView = opts.setupResume ?? setupView();
@@ -448,6 +449,10 @@ export function fakeBackend(opts: FakeOptions = {}): Fake {
       const plan = opts.launchPlan ? opts.launchPlan(task, agent, command) : launchPlan({ task, agent });
       if (typeof plan === "string") return Promise.reject<never>(plan);
       return Promise.resolve({ plan: { ...plan, setup_needed: false }, wired: ["/w/.claude/settings.json"], pid: 4242 });
+    },
+    wireAgent: (task) => {
+      fake.wired.push(task);
+      return Promise.resolve(["/w/.claude/settings.json"]);
     },
     copyText: (text) => {
       fake.copied.push(text);

@@ -229,6 +229,8 @@ export const backend = {
   /** Wire the agent if needed and start it in a terminal window, inside its fence. */
   launchAgent: (task: string, agent: LaunchAgent, command: string | null) =>
     invoke<LaunchOutcome>("launch_agent", { task, agent, command }),
+  /** The Commands step's fix: wire the task's agent to Paddock (`paddock agent setup`); the files written. */
+  wireAgent: (task: string) => invoke<string[]>("wire_agent", { task }),
   /** Put text on the clipboard (the command to paste when no terminal is found). */
   copyText: (text: string) => navigator.clipboard.writeText(text),
 };

@@ -156,7 +156,15 @@ export function SetupWizard({ backend, initial, onCreated, onShowApprovals, onSh
               <p className="summary" data-testid="setup-summary">
                 {step ? step.summary : "Measuring…"}
               </p>
+              {step?.fix && (
+                <p className="fix" data-testid="setup-step-fix">
+                  Fix: <code>{step.fix}</code>
+                </p>
+              )}
             </article>
+            {stage === "commands" && task.agent !== "other" && step && step.status !== "ok" && (
+              <WireAgent backend={backend} task={task} onWired={() => void remeasure()} />
+            )}
             <StageFix backend={backend} stage={stage} task={task} onShowLogs={onShowLogs} />
             {gate?.needs.includes("policy_reviewed") || acked("policy_reviewed") ? (
               <AckBox kind="policy_reviewed" done={acked("policy_reviewed")} busy={busy} onAck={ack} />
@@ -189,6 +197,36 @@ export function SetupWizard({ backend, initial, onCreated, onShowApprovals, onSh
         )}
       </section>
     </main>
+  );
+}
+
+/** The Commands step's fix in place: `paddock agent setup` for the task's agent, run by the engine. */
+function WireAgent({ backend, task, onWired }: { backend: Backend; task: Task; onWired: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [written, setWritten] = useState<string[] | null>(null);
+  const name = task.agent === "claude" ? "Claude Code" : "Codex";
+  async function wire() {
+    setBusy(true);
+    setError(null);
+    try {
+      setWritten(await backend.wireAgent(task.id));
+      onWired();
+    } catch (e) {
+      setError(String(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="setup-fix">
+      <button className="primary" data-testid="wire-agent" disabled={busy} onClick={() => void wire()}>
+        {busy ? "Wiring…" : `Wire ${name} to Paddock now`}
+      </button>{" "}
+      <span className="muted">every tool call of the agent then passes through Paddock's policy.</span>
+      {written && <p className="note ok" data-testid="wired">Wrote {written.join(", ")}.</p>}
+      {error && <p className="field-error" role="alert">{error}</p>}
+    </div>
   );
 }
 
