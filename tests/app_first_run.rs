@@ -179,6 +179,11 @@ fn events(desk: &DesktopSession, id: &str) -> Vec<Value> {
         .stdin(Stdio::null())
         .output()
         .expect("paddock log show runs");
+    assert!(
+        out.status.success(),
+        "paddock log show: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -308,14 +313,16 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     status_is(&c, "ok").await;
     next(&c).await;
 
-    // 5. Commands: the policy in force; no agent action yet, so the step warns.
+    // 5. Commands: the policy in force; Claude Code is not wired to it yet, so the
+    //    step fails until its fix in place (`paddock agent setup claude`) runs.
     at_stage(&c, "commands", Some(&task_id)).await;
     find(&c, "policy").await;
-    status_is(&c, "warn").await;
+    status_is(&c, "fail").await;
     click(&c, "ack-policy_reviewed").await;
     find_css(&c, "[data-testid=ack-policy_reviewed]:checked").await;
-    click(&c, "ack-continue_anyway").await;
-    find_css(&c, "[data-testid=ack-continue_anyway]:checked").await;
+    assert!(!find(&c, "setup-next").await.is_enabled().await.unwrap());
+    click(&c, "wire-agent").await;
+    status_is(&c, "ok").await;
     next(&c).await;
     at_stage(&c, "logs", Some(&task_id)).await;
 
@@ -344,10 +351,14 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     at_stage(&c, "ready", Some(&task_id)).await;
     find_css(&c, "[data-testid=ready][data-ready=true]").await;
     let verdict = find(&c, "ready-verdict").await.text().await.unwrap();
-    assert!(verdict.starts_with("Ready"), "{verdict}");
+    assert_eq!(
+        verdict,
+        format!("Ready: all eight steps are in place for task {task_id}.")
+    );
     find_css(&c, "[data-testid=launch-terminal][data-terminal=xterm]").await;
     find_css(&c, "[data-testid=launch-paddock][data-source=beside_app]").await;
-    find(&c, "launch-setup").await;
+    // Wired on the Commands step already: nothing to set up before the start.
+    assert!(c.find(Locator::Css(&css("launch-setup"))).await.is_err());
     // Claude Code's print mode, so the session ends with its turn (the interactive
     // default would wait for more input in the terminal).
     let input = find(&c, "launch-command-input").await;
@@ -402,7 +413,8 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
         }
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "the tray never counted the agent's request; tray {state}; events {:?}",
+            "the tray never counted the agent's request; tray {state}; processes {:?}; events {:?}",
+            desk.leftovers(),
             events(desk, &task_id)
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -458,9 +470,10 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     let kinds: Vec<&str> = ev.iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == "setup.ack").count(),
-        3,
+        2,
         "{kinds:?}"
     );
+    assert!(kinds.contains(&"agent.setup"), "{kinds:?}");
     assert!(kinds.contains(&"agent.launch"), "{kinds:?}");
     assert!(kinds.contains(&"sandbox.started"), "{kinds:?}");
     let asked = ev
