@@ -19,7 +19,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 use support::ui::{
-    answer, click, connect, css, dunst_history, dunstctl, find, git, invoke, paddock, screenshot,
+    answer, click, connect, css, dunst_history, dunstctl, find, git, paddock, screenshot,
     tray_until, UI_WAIT,
 };
 use support::DesktopSession;
