@@ -13,6 +13,8 @@ mod approvals_cmd;
 mod check_cmd;
 mod hook_cmd;
 mod network_cmd;
+mod otel_cmd;
+mod otel_serve_cmd;
 mod policy_cmd;
 mod review_cmd;
 mod run_cmd;
@@ -75,6 +77,11 @@ enum Command {
     Network {
         #[command(subcommand)]
         command: network_cmd::NetworkCommand,
+    },
+    /// The agents' OpenTelemetry: `serve` receives it into the tasks' timelines.
+    Otel {
+        #[command(subcommand)]
+        command: otel_cmd::OtelCommand,
     },
     /// (internal) The first process inside the sandbox: the proxy bridge, then the command.
     #[command(name = "__sandbox-init", hide = true)]
@@ -230,6 +237,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_cmd::run(args),
         Command::Network { command } => network_cmd::run(command),
         Command::SandboxInit(args) => run_cmd::sandbox_init(args),
+        Command::Otel { command } => otel_cmd::run(command),
         Command::Secrets { command } => secrets_cmd::run(command),
         Command::Exec(args) => secrets_cmd::exec(args),
         Command::Check(args) => check_cmd::run(args),
@@ -267,7 +275,9 @@ fn timeline_line(e: &audit::Event) -> String {
         .next()
         .unwrap_or(&when)
         .trim_end_matches('Z');
-    let payload = if e.payload == "{}" {
+    // An agent's telemetry carries all its attributes (see `--json`); its
+    // reason is the readable line.
+    let payload = if e.payload == "{}" || e.kind.starts_with("agent.telemetry") {
         String::new()
     } else {
         format!("  {}", e.payload)
