@@ -18,9 +18,10 @@
 //! Every string in the attributes passes through [`crate::redact`] first (a
 //! prompt or a tool's output can hold a token), and long strings are cut at
 //! [`MAX_ATTRIBUTE_CHARS`]. High-volume noise (Codex's per-chunk
-//! `codex.sse_event`, `codex.websocket_*`) is not stored one by one: each
-//! request that carried any is summed up in one `agent.telemetry_dropped`
-//! event naming the counts per event name.
+//! `codex.sse_event`, `codex.websocket_*`, Claude Code's
+//! `claude_code.hook_execution_start`, and the agents' records that carry no
+//! event name) is not stored one by one: each request that carried any is
+//! summed up in one `agent.telemetry_dropped` event naming the counts.
 //!
 //! `/v1/metrics` and `/v1/traces` are answered with an empty success (the
 //! agents may send them) and only counted. Anything else is refused with a
@@ -78,8 +79,13 @@ pub const EVENT_KIND: &str = "agent.telemetry";
 pub const DROPPED_KIND: &str = "agent.telemetry_dropped";
 
 /// Event names not stored one by one (counted instead): per-chunk streaming
-/// events that would bury the signal.
-const NOISE_EXACT: &[&str] = &["codex.sse_event"];
+/// events that would bury the signal, and the start of each hook run (its
+/// `…hook_execution_complete` follows with the outcome).
+const NOISE_EXACT: &[&str] = &["codex.sse_event", "claude_code.hook_execution_start"];
+
+/// The count key of records without an event name from a known agent (Codex
+/// also exports its internal tracing lines, with no attributes).
+const UNNAMED: &str = "(unnamed)";
 const NOISE_PREFIXES: &[&str] = &["codex.websocket"];
 
 #[derive(Debug, thiserror::Error)]
@@ -526,13 +532,15 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     };
     match task_exists(&state, &task).await {
         Ok(true) => {}
-        Ok(false) => return refuse(
-            &state,
-            StatusCode::NOT_FOUND,
-            format!(
+        Ok(false) => {
+            return refuse(
+                &state,
+                StatusCode::NOT_FOUND,
+                format!(
                 "no task {task} in this Paddock: run `paddock agent setup` for an existing task"
             ),
-        ),
+            )
+        }
         Err(e) => {
             return refuse(
                 &state,
@@ -673,8 +681,10 @@ pub fn sort_request(request: &ExportLogsServiceRequest) -> Sorted {
             for rec in &sl.log_records {
                 let attributes = attributes_json(&rec.attributes);
                 let event = event_name(rec, &attributes);
-                if is_noise(&event) {
-                    *out.dropped.entry(event).or_default() += 1;
+                let unnamed = !qualified(&event) && matches!(agent.as_str(), "claude" | "codex");
+                if unnamed || is_noise(&event) {
+                    let key = if unnamed { UNNAMED.to_string() } else { event };
+                    *out.dropped.entry(key).or_default() += 1;
                     out.dropped_agent = Some(agent.clone());
                     continue;
                 }

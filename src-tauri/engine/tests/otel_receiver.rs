@@ -266,6 +266,13 @@ fn protobuf_records_are_stored_and_noise_is_only_counted() {
         ));
     }
     records.push(codex_record("codex.websocket_request", vec![]));
+    // Codex's internal tracing lines: no event name, no attributes.
+    records.push(LogRecord {
+        body: Some(AnyValue {
+            value: Some(s("event otel/src/metrics/client.rs:330")),
+        }),
+        ..Default::default()
+    });
     let body = request("codex_exec", records).encode_to_vec();
     let path = format!("/tasks/{}/v1/logs", w.task);
     let (status, answer) = post(addr, &path, "application/x-protobuf", &body);
@@ -285,7 +292,8 @@ fn protobuf_records_are_stored_and_noise_is_only_counted() {
         "codex.tool_result: exec_command success=true ms=12"
     );
     let dropped = payload(&events[1]);
-    assert_eq!(dropped["total"], 6);
+    assert_eq!(dropped["total"], 7);
+    assert_eq!(dropped["dropped"]["(unnamed)"], 1);
     assert_eq!(dropped["dropped"]["codex.sse_event"], 5);
     assert_eq!(dropped["dropped"]["codex.websocket_request"], 1);
     assert!(!events
@@ -294,7 +302,7 @@ fn protobuf_records_are_stored_and_noise_is_only_counted() {
     let c = r.counts();
     assert_eq!(
         (c.log_requests, c.records_stored, c.records_dropped),
-        (1, 1, 6)
+        (1, 1, 7)
     );
     r.stop();
 }
