@@ -30,6 +30,16 @@ describe("App", () => {
     expect(screen.getByTestId("task-form")).toBeTruthy();
   });
 
+  it("shows the engine's fix for a broken step and none for a step in place", async () => {
+    const fix = "paddock agent setup claude --task shop-1";
+    const { backend } = fakeBackend({ steps: [s("workspace", "ok", "works in /wt"), s("commands", "fail", "not wired", fix)] });
+    render(<App backend={backend} />);
+    await waitFor(() => expect(screen.getByTestId("step-fix").textContent).toBe(`Fix: ${fix}`));
+    fireEvent.click(screen.getByTestId("step-workspace"));
+    expect(screen.getByTestId("step-summary").textContent).toBe("works in /wt");
+    expect(screen.queryByTestId("step-fix")).toBeNull();
+  });
+
   it("shows the engine's error instead of pretending", async () => {
     const { backend } = fakeBackend({ steps: new Error("database is not a Paddock database") });
     render(<App backend={backend} />);

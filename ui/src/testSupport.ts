@@ -19,8 +19,8 @@ export const heldFrom = (f: Finding, id: number, project = "shop"): HeldSecret =
   task: "1a2b3c4d", moved_at: "2026-12-04T17:00:00Z", restored_at: null,
 });
 
-export const step = (id: StepState["id"], status: StepState["status"], summary = ""): StepState => ({
-  id, title: id[0].toUpperCase() + id.slice(1), why: `why ${id}`, status, summary,
+export const step = (id: StepState["id"], status: StepState["status"], summary = "", fix: string | null = null): StepState => ({
+  id, title: id[0].toUpperCase() + id.slice(1), why: `why ${id}`, status, summary, fix,
 });
 
 export const repoReport = (root: string, base: string): RepoReport => ({

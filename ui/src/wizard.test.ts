@@ -3,7 +3,7 @@ import type { StepState } from "./backend";
 import { firstStepToOpen, progress } from "./wizard";
 
 const step = (id: StepState["id"], status: StepState["status"]): StepState => ({
-  id, title: id, why: "", status, summary: "",
+  id, title: id, why: "", status, summary: "", fix: null,
 });
 
 describe("progress", () => {

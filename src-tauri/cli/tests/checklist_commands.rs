@@ -22,12 +22,13 @@ fn the_commands_step_counts_the_decisions_the_hook_made() {
     let repo = w.repo("shop");
     let (task, wt) = w.task(&repo, "claude");
 
+    // Not wired yet: the agent's commands would run unchecked.
     let before = commands_step(&w);
-    assert_eq!(before.status, StepStatus::Warn, "{}", before.summary);
-    assert!(
-        before.summary.contains("paddock agent setup"),
-        "{}",
-        before.summary
+    assert_eq!(before.status, StepStatus::Fail, "{}", before.summary);
+    assert!(before.summary.contains("not wired"), "{}", before.summary);
+    assert_eq!(
+        before.fix.as_deref(),
+        Some(format!("paddock agent setup claude --task {task}").as_str())
     );
 
     let ok = w.hook(&["--task", &task], &pre_tool_use(&wt, "git status"));
@@ -37,6 +38,7 @@ fn the_commands_step_counts_the_decisions_the_hook_made() {
 
     let after = commands_step(&w);
     assert_eq!(after.status, StepStatus::Ok, "{}", after.summary);
+    assert_eq!(after.fix, None);
     assert!(
         after
             .summary

@@ -224,13 +224,12 @@ fn read_task(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Task, TaskError>>
     Ok(build())
 }
 
-/// All tasks, newest first.
+/// All tasks, newest first (insertion order: two tasks made in the same
+/// millisecond by two processes still come out in the order they were recorded).
 pub fn list(store: &Store) -> Result<Vec<Task>, TaskError> {
     let mut st = store
         .conn()
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM tasks ORDER BY created_at DESC, rowid DESC"
-        ))
+        .prepare(&format!("SELECT {COLUMNS} FROM tasks ORDER BY rowid DESC"))
         .map_err(sql("listing tasks"))?;
     let rows = st
         .query_map([], read_task)

@@ -11,6 +11,11 @@ export function StepDetail({ step }: { step: StepState }) {
       <p className="summary" data-testid="step-summary">
         {step.summary}
       </p>
+      {step.fix && (
+        <p className="fix" data-testid="step-fix">
+          Fix: <code>{step.fix}</code>
+        </p>
+      )}
     </article>
   );
 }

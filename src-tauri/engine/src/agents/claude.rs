@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::{backup, hook_command, hook_timeout_secs, quote_for_shell, write_atomic, AgentKind};
-use super::{SetupError, SetupReport, HOOK_EVENTS};
+use super::{SetupError, SetupReport, CLAUDE_ONLY_HOOK_EVENTS, HOOK_EVENTS};
 use crate::task::Task;
 use crate::PaddockHome;
 
@@ -45,6 +45,31 @@ pub fn settings_path(worktree: &Path) -> PathBuf {
     worktree.join(".claude").join("settings.json")
 }
 
+/// Do the worktree's Claude Code settings send PreToolUse to `paddock hook`
+/// for this task? Measured from the file `setup` writes; a missing or
+/// unreadable file is "not wired".
+pub fn is_wired(worktree: &Path, task: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(settings_path(worktree)) else {
+        return false;
+    };
+    let Ok(settings) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
+    let task_arg = format!(" --task {} ", quote_for_shell(task));
+    settings["hooks"]["PreToolUse"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("hooks").and_then(Value::as_array))
+        .flatten()
+        .any(|h| {
+            is_paddock_handler(h)
+                && h.get("command")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| c.contains(&task_arg))
+        })
+}
+
 /// Merge Paddock's hooks, permissions and sandbox into `settings` (an object).
 pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout: u64) {
     let hooks = settings
@@ -54,9 +79,9 @@ pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout:
         *hooks = Value::Object(Map::new());
     }
     let hooks = hooks.as_object_mut().expect("just made an object");
-    for event in HOOK_EVENTS {
+    for event in HOOK_EVENTS.iter().chain(CLAUDE_ONLY_HOOK_EVENTS.iter()) {
         let groups = hooks
-            .entry(event)
+            .entry(*event)
             .or_insert_with(|| Value::Array(Vec::new()));
         if !groups.is_array() {
             *groups = Value::Array(Vec::new());
@@ -74,7 +99,7 @@ pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout:
                 .is_none_or(|hs| !hs.is_empty())
         });
         let handler = json!({"type": "command", "command": command, "timeout": timeout});
-        let group = match event {
+        let group = match *event {
             "UserPromptSubmit" | "Stop" => json!({"hooks": [handler]}),
             _ => json!({"matcher": "*", "hooks": [handler]}),
         };

@@ -327,6 +327,33 @@ pub fn merge_telemetry(config: &mut Table, endpoint: &str) {
     otel.insert("exporter".into(), Value::Table(exporter));
 }
 
+/// Does the task's CODEX_HOME send PreToolUse to `paddock hook` for this
+/// task? Measured from the file `setup` writes; missing or unreadable is
+/// "not wired".
+pub fn is_wired(home: &PaddockHome, task: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(codex_home(home, task).join("config.toml")) else {
+        return false;
+    };
+    let Ok(config) = text.parse::<Table>() else {
+        return false;
+    };
+    let task_arg = format!(" --task {} ", quote_for_shell(task));
+    config
+        .get("hooks")
+        .and_then(|h| h.get("PreToolUse"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("hooks").and_then(Value::as_array))
+        .flatten()
+        .any(|h| {
+            is_paddock_handler(h)
+                && h.get("command")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| c.contains(&task_arg))
+        })
+}
+
 /// The per-task CODEX_HOME.
 pub fn codex_home(home: &PaddockHome, task: &str) -> PathBuf {
     home.root().join("agents").join(task).join("codex")

@@ -6,4 +6,10 @@ export type StepState = { id: StepId, title: string, why: string, status: StepSt
 /**
  * What Paddock measured, in one line.
  */
-summary: string, };
+summary: string, 
+/**
+ * The one action that puts the step in place: a `paddock …` (or `git …`)
+ * command to run as printed, or an instruction when no command can do it.
+ * Every step that is not `ok` has one; an `ok` step has none.
+ */
+fix: string | null, };
