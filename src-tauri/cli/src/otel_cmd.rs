@@ -69,10 +69,10 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
 }
 
 pub fn run(command: OtelCommand) -> anyhow::Result<ExitCode> {
-    let store = crate::open_store()?;
     match command {
-        OtelCommand::Export(args) => export(&store, args),
+        OtelCommand::Export(args) => export(&crate::open_store()?, args),
         OtelCommand::Configure(args) => {
+            let store = crate::open_store()?;
             let collector = Collector::new(&args.endpoint, args.protocol)?;
             otel_export::configure(&store, &collector).context("storing the collector")?;
             println!(
@@ -81,7 +81,7 @@ pub fn run(command: OtelCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        OtelCommand::Status { json } => status(&store, json),
+        OtelCommand::Status { json } => status(&crate::open_store()?, json),
     }
 }
 
