@@ -78,11 +78,6 @@ enum Command {
         #[command(subcommand)]
         command: network_cmd::NetworkCommand,
     },
-    /// The agents' OpenTelemetry: `serve` receives it into the tasks' timelines.
-    Otel {
-        #[command(subcommand)]
-        command: otel_cmd::OtelCommand,
-    },
     /// (internal) The first process inside the sandbox: the proxy bridge, then the command.
     #[command(name = "__sandbox-init", hide = true)]
     SandboxInit(run_cmd::SandboxInitArgs),
@@ -102,6 +97,12 @@ enum Command {
     /// The eight steps of the fence for a task, each pass / warn / fail with its evidence;
     /// exits non-zero when any step fails (for CI and git hooks).
     Check(check_cmd::CheckArgs),
+    /// OpenTelemetry: export the audit log to an OTLP collector, configure it, see its
+    /// status; `serve` receives the agents' own telemetry into their tasks' timelines.
+    Otel {
+        #[command(subcommand)]
+        command: otel_cmd::OtelCommand,
+    },
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -237,10 +238,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_cmd::run(args),
         Command::Network { command } => network_cmd::run(command),
         Command::SandboxInit(args) => run_cmd::sandbox_init(args),
-        Command::Otel { command } => otel_cmd::run(command),
         Command::Secrets { command } => secrets_cmd::run(command),
         Command::Exec(args) => secrets_cmd::exec(args),
         Command::Check(args) => check_cmd::run(args),
+        Command::Otel { command } => otel_cmd::run(command),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {
