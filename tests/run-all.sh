@@ -10,6 +10,7 @@ cd "$PADDOCK_ROOT"
 paddock_install_apt test
 paddock_install_tauri_driver
 paddock_install_agents
+paddock_install_otlp_python
 export PADDOCK_REQUIRE_AGENTS=1
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 paddock_build_ui

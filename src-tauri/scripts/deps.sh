@@ -12,7 +12,8 @@ paddock_apt_packages() {
   local pkgs=(pkg-config build-essential git libwebkit2gtk-4.1-dev libgtk-3-dev
               libayatana-appindicator3-dev librsvg2-dev libssl-dev libsqlite3-dev bubblewrap dbus curl)
   if [ "${1:-}" = test ]; then
-    pkgs+=(xvfb webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst sqlite3 x11-utils)
+    pkgs+=(xvfb webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst sqlite3 x11-utils
+          python3 python3-venv)
   fi
   printf '%s\n' "${pkgs[@]}"
 }
@@ -70,4 +71,19 @@ paddock_install_agents() {
   say "Installing Claude Code and Codex into target/agents (for the end-to-end tests)"
   mkdir -p "$dir"
   npm install --prefix "$dir" --no-audit --no-fund "${PADDOCK_AGENT_PACKAGES[@]}"
+}
+
+# A Python with the OpenTelemetry project's protobuf bindings, for the OTLP
+# receiver the export tests run (src-tauri/cli/tests/support/otlp_receiver.py).
+PADDOCK_OTLP_PROTO_VERSION="1.45.2"
+paddock_install_otlp_python() {
+  local venv="$PADDOCK_ROOT/target/py"
+  if [ -x "$venv/bin/python" ] &&
+     "$venv/bin/python" -c "import opentelemetry.proto, importlib.metadata as m, sys; sys.exit(m.version('opentelemetry-proto') != '$PADDOCK_OTLP_PROTO_VERSION')" 2>/dev/null; then
+    say "opentelemetry-proto $PADDOCK_OTLP_PROTO_VERSION (for the OTLP export tests): present"
+    return
+  fi
+  say "Installing opentelemetry-proto $PADDOCK_OTLP_PROTO_VERSION into target/py (for the OTLP export tests)"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "opentelemetry-proto==$PADDOCK_OTLP_PROTO_VERSION"
 }

@@ -13,6 +13,8 @@ mod approvals_cmd;
 mod check_cmd;
 mod hook_cmd;
 mod network_cmd;
+mod otel_cmd;
+mod otel_serve_cmd;
 mod policy_cmd;
 mod review_cmd;
 mod run_cmd;
@@ -95,6 +97,12 @@ enum Command {
     /// The eight steps of the fence for a task, each pass / warn / fail with its evidence;
     /// exits non-zero when any step fails (for CI and git hooks).
     Check(check_cmd::CheckArgs),
+    /// OpenTelemetry: export the audit log to an OTLP collector, configure it, see its
+    /// status; `serve` receives the agents' own telemetry into their tasks' timelines.
+    Otel {
+        #[command(subcommand)]
+        command: otel_cmd::OtelCommand,
+    },
     /// Check this machine: WebKit and tray libraries, D-Bus, keychain, notifications, sandboxing.
     Doctor {
         /// Print the checks as JSON.
@@ -233,6 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secrets { command } => secrets_cmd::run(command),
         Command::Exec(args) => secrets_cmd::exec(args),
         Command::Check(args) => check_cmd::run(args),
+        Command::Otel { command } => otel_cmd::run(command),
         Command::Doctor { json } => {
             let checks = doctor::run_all();
             if json {
@@ -267,7 +276,9 @@ fn timeline_line(e: &audit::Event) -> String {
         .next()
         .unwrap_or(&when)
         .trim_end_matches('Z');
-    let payload = if e.payload == "{}" {
+    // An agent's telemetry carries all its attributes (see `--json`); its
+    // reason is the readable line.
+    let payload = if e.payload == "{}" || e.kind.starts_with("agent.telemetry") {
         String::new()
     } else {
         format!("  {}", e.payload)

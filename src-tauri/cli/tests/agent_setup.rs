@@ -49,6 +49,7 @@ fn claude_settings_send_every_event_through_paddock() {
         "PreToolUse",
         "PermissionRequest",
         "PostToolUse",
+        "PostToolUseFailure",
         "UserPromptSubmit",
         "Stop",
     ] {
@@ -60,7 +61,10 @@ fn claude_settings_send_every_event_through_paddock() {
             h["timeout"].as_u64().unwrap() > 30,
             "the agent must outwait the approval"
         );
-        if matches!(event, "PreToolUse" | "PermissionRequest" | "PostToolUse") {
+        if matches!(
+            event,
+            "PreToolUse" | "PermissionRequest" | "PostToolUse" | "PostToolUseFailure"
+        ) {
             assert_eq!(groups[0]["matcher"], "*");
         }
     }

@@ -1,8 +1,10 @@
 //! From the agent's last word to the review: the real Claude Code (npm
 //! `@anthropic-ai/claude-code`, installed under target/agents), fenced by
 //! `paddock agent setup claude`, driven by a scripted model server. The model
-//! reads a file, edits it (Claude Code's Edit tool), runs the tests (`npm
-//! test`, real `node --test` tests, offline) and ends its turn with a summary.
+//! reads a file, runs the tests (they fail: Claude Code reports that as a
+//! PostToolUseFailure), edits the file (Claude Code's Edit tool), runs the
+//! tests again (`npm test`, real `node --test` tests, offline; now they pass)
+//! and ends its turn with a summary.
 //! Then, through the real `paddock` CLI: the Stop hook moved the task to
 //! awaiting_review, the review note lists the test command with its exit code,
 //! the recognised test result, the edited file and the summary, and the diff
@@ -126,6 +128,9 @@ fn claude_code_edits_runs_the_tests_and_stops_into_a_review() {
             "Read",
             serde_json::json!({"file_path": file(&wt, "sum.js")}),
         ),
+        // Before the fix the tests fail: Claude Code reports that run as a
+        // PostToolUseFailure, and the note must still show it.
+        Step::bash("npm test"),
         Step::tool(
             "Edit",
             serde_json::json!({
@@ -203,30 +208,46 @@ fn claude_code_edits_runs_the_tests_and_stops_into_a_review() {
     assert_eq!(note["summary"], SUMMARY, "{all}");
     assert!(md.contains(SUMMARY), "{md}");
 
-    let npm = note["commands"]
+    let npm: Vec<&serde_json::Value> = note["commands"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["command"] == "npm test")
-        .unwrap_or_else(|| panic!("npm test among the commands: {all}"));
-    assert_eq!(npm["exit_code"], 0, "{all}");
+        .filter(|c| c["command"] == "npm test")
+        .collect();
+    assert_eq!(npm.len(), 2, "both npm test runs among the commands: {all}");
+    assert_eq!(npm[0]["exit_code"], 1, "the failing run, first: {all}");
+    assert_eq!(npm[1]["exit_code"], 0, "{all}");
+    assert!(md.contains("- `npm test` → exit 1"), "{md}");
     assert!(md.contains("- `npm test` → exit 0"), "{md}");
 
-    assert!(
-        !note["commands"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["command"] == "ls missing.txt" && c["exit_code"] == 0),
-        "a failed command is never reported as exit 0: {all}"
-    );
-
-    let test = note["tests"]
+    let ls = note["commands"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["command"] == "npm test")
-        .unwrap_or_else(|| panic!("npm test recognised as a test run: {all}"));
+        .find(|c| c["command"] == "ls missing.txt")
+        .unwrap_or_else(|| panic!("the failed ls among the commands: {all}"));
+    assert_eq!(
+        ls["exit_code"], 2,
+        "a failed command keeps its exit code: {all}"
+    );
+
+    let tests: Vec<&serde_json::Value> = note["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["command"] == "npm test")
+        .collect();
+    assert_eq!(tests.len(), 2, "both runs recognised as test runs: {all}");
+    let failed = tests
+        .iter()
+        .find(|t| t["outcome"] == "failed")
+        .unwrap_or_else(|| panic!("the failing run is in the note: {all}"));
+    assert_eq!(failed["counts"]["passed"], 1, "{all}");
+    assert_eq!(failed["counts"]["failed"], 1, "{all}");
+    let test = tests
+        .iter()
+        .find(|t| t["outcome"] == "passed")
+        .unwrap_or_else(|| panic!("the passing run is in the note: {all}"));
     assert_eq!(test["counts"]["passed"], 2, "{all}");
     assert_eq!(test["counts"]["failed"], 0, "{all}");
     assert_eq!(test["outcome"], "passed", "{all}");

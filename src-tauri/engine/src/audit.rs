@@ -215,6 +215,41 @@ pub fn list(store: &Store, task: Option<&str>) -> Result<Vec<Event>, AuditError>
     rows.map_err(sql("reading the audit log"))
 }
 
+/// Up to `limit` events with an id above `after`, in id order, optionally of
+/// one task only: a page for readers that keep their own cursor (the OTLP export).
+pub fn list_after(
+    store: &Store,
+    after: EventId,
+    task: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Event>, AuditError> {
+    let mut st = store
+        .conn()
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM events
+             WHERE id > ?1 AND (?2 IS NULL OR task = ?2) ORDER BY id LIMIT ?3"
+        ))
+        .map_err(sql("reading the audit log"))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = st
+        .query_map(params![after, task, limit], read_event)
+        .map_err(sql("reading the audit log"))?
+        .collect::<Result<Vec<_>, _>>();
+    rows.map_err(sql("reading the audit log"))
+}
+
+/// How many events have an id above `after` (optionally of one task only).
+pub fn count_after(store: &Store, after: EventId, task: Option<&str>) -> Result<i64, AuditError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE id > ?1 AND (?2 IS NULL OR task = ?2)",
+            params![after, task],
+            |r| r.get(0),
+        )
+        .map_err(sql("counting audit events"))
+}
+
 /// Number of events in the log.
 pub fn count(store: &Store) -> Result<i64, AuditError> {
     store

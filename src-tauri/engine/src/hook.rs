@@ -134,7 +134,7 @@ fn parse(input: &[u8]) -> Result<HookEvent, HookFailure> {
         .and_then(Value::as_str)
         .ok_or_else(|| HookFailure::Malformed("no hook_event_name".into()))?
         .to_string();
-    if !agents::HOOK_EVENTS.contains(&event.as_str()) {
+    if !agents::is_hook_event(&event) {
         return Err(HookFailure::UnknownEvent(event));
     }
     let cwd = raw.get("cwd").and_then(Value::as_str).map(PathBuf::from);
@@ -367,6 +367,36 @@ fn answer_event(
             )?;
             Ok(HookAnswer::ok(String::new()))
         }
+        "PostToolUseFailure" => {
+            let tool = ev.str("tool_name").unwrap_or("").to_string();
+            let error = ev.str("error").unwrap_or("");
+            let exit_code = failure_exit_code(error);
+            let interrupted = ev.raw.get("is_interrupt").and_then(Value::as_bool);
+            let payload = json!({
+                "tool": tool,
+                "tool_use_id": ev.str("tool_use_id"),
+                "session_id": session,
+                "input": redact_json(ev.raw.get("tool_input").unwrap_or(&Value::Null)),
+                "exit_code": exit_code,
+                "exit_code_inferred": false,
+                "failed": true,
+                "duration_ms": ev.raw.get("duration_ms").and_then(Value::as_u64),
+                "interrupted": interrupted,
+                "output": redact(&truncate(error, KEEP_OUTPUT)),
+            });
+            let reason = match (exit_code, interrupted) {
+                (_, Some(true)) => format!("{tool} was interrupted"),
+                (Some(c), _) => format!("{tool} failed with exit code {c}"),
+                (None, _) => format!("{tool} failed"),
+            };
+            record(
+                store,
+                NewEvent::new("agent.result", who, reason)
+                    .task(task.id.clone())
+                    .payload(payload),
+            )?;
+            Ok(HookAnswer::ok(String::new()))
+        }
         "UserPromptSubmit" => {
             let prompt = ev.str("prompt").unwrap_or("");
             record(
@@ -403,6 +433,16 @@ fn claude_bash_succeeded(who: &Actor, tool: &str, resp: &Value) -> bool {
         && resp.get("interrupted").and_then(Value::as_bool) == Some(false)
         && resp.get("returnCodeInterpretation").is_none()
         && resp.get("backgroundTaskId").is_none()
+}
+
+/// Claude Code's error text for a failed Bash call starts with or contains a
+/// line `Exit code N`; other tools' failures carry no exit code.
+fn failure_exit_code(error: &str) -> Option<i64> {
+    error.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Exit code ")
+            .and_then(|n| n.trim().parse().ok())
+    })
 }
 
 /// The agent's first tool call starts the task: `ready` → `running`.

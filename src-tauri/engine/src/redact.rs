@@ -85,11 +85,11 @@ fn is_known_token(tok: &str) -> bool {
     }
     for prefix in ["AKIA", "ASIA"] {
         if let Some(rest) = tok.strip_prefix(prefix) {
-            if rest.len() >= 16
-                && rest[..16]
-                    .chars()
+            // `get`: the 16th byte may fall inside a multi-byte character (a masked `ASIA••••`).
+            if rest.get(..16).is_some_and(|head| {
+                head.chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            {
+            }) {
                 return true;
             }
         }
@@ -393,6 +393,17 @@ mod tests {
                 continue;
             }
             assert_eq!(out, input);
+        }
+    }
+
+    #[test]
+    fn masked_previews_with_multibyte_characters_pass_through() {
+        for input in [
+            "ASIA••••••••",
+            "key AKIA••••••••••••••••",
+            "AKIAé123456789012345",
+        ] {
+            assert_eq!(redact(input), input);
         }
     }
 

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/003_approvals_rules.sql"),
     include_str!("store/004_review.sql"),
     include_str!("store/005_secrets.sql"),
+    include_str!("store/006_otel_export.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

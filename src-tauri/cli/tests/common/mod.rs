@@ -116,7 +116,9 @@ impl World {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).unwrap();
+        // A hook refused before it reads (a bad argument) closes stdin early:
+        // the broken pipe is expected, and its answer is what the test checks.
+        let _ = stdin.write_all(input.as_bytes());
         drop(stdin);
         child
     }

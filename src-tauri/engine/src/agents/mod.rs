@@ -167,7 +167,7 @@ impl AgentKind {
     }
 }
 
-/// The hook events Paddock registers, in the agents' own spelling.
+/// The hook events Paddock registers with both agents, in their own spelling.
 pub const HOOK_EVENTS: [&str; 5] = [
     "PreToolUse",
     "PermissionRequest",
@@ -175,6 +175,16 @@ pub const HOOK_EVENTS: [&str; 5] = [
     "UserPromptSubmit",
     "Stop",
 ];
+
+/// Claude Code reports a tool call that failed (a Bash command with a non-zero
+/// exit, a failing test run) as `PostToolUseFailure`, never as `PostToolUse`:
+/// without it the log would keep only the successes. Codex has no such event.
+pub const CLAUDE_ONLY_HOOK_EVENTS: [&str; 1] = ["PostToolUseFailure"];
+
+/// Every event `paddock hook` answers.
+pub fn is_hook_event(event: &str) -> bool {
+    HOOK_EVENTS.contains(&event) || CLAUDE_ONLY_HOOK_EVENTS.contains(&event)
+}
 
 /// Quote a path for a hook command line (agents run it through `sh -c`).
 pub fn quote_for_shell(text: &str) -> String {
@@ -226,6 +236,15 @@ pub enum SetupError {
     },
     #[error("task {task} has no worktree at {path}")]
     NoWorktree { task: String, path: PathBuf },
+    #[error(transparent)]
+    Telemetry(#[from] crate::otel_receiver::OtelError),
+}
+
+/// The note both setups add about where the agent's telemetry goes.
+pub(crate) fn telemetry_note(endpoint: &str) -> String {
+    format!(
+        "the agent's OpenTelemetry goes to {endpoint} (received by the app, `paddock run` or `paddock otel serve`) and joins the task's timeline"
+    )
 }
 
 pub(crate) fn io_err(
