@@ -19,7 +19,8 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 use support::ui::{
-    click, connect, css, dunst_history, dunstctl, find, git, paddock, screenshot, UI_WAIT,
+    answer, click, connect, css, dunst_history, dunstctl, find, git, paddock, screenshot,
+    tray_until, UI_WAIT,
 };
 use support::DesktopSession;
 
@@ -46,40 +47,6 @@ async fn text_in(el: &Element, test_id: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// Call one of the app's own commands from inside the window (as the UI does).
-async fn invoke(c: &Client, command: &str) -> Value {
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        window.__TAURI_INTERNALS__.invoke(arguments[0]).then(
-            (v) => done({ ok: v === undefined ? null : v }),
-            (e) => done({ err: String(e) }));
-    "#;
-    let out = c
-        .execute_async(script, vec![Value::String(command.into())])
-        .await
-        .unwrap_or_else(|e| panic!("cannot call {command}: {e}"));
-    if let Some(err) = out.get("err") {
-        panic!("{command} failed: {err}");
-    }
-    out["ok"].clone()
-}
-
-/// Wait until the tray shows `want` pending requests; returns its state.
-async fn tray_until(c: &Client, want: u64) -> Value {
-    let start = Instant::now();
-    loop {
-        let state = invoke(c, "tray_state").await;
-        if state["pending"].as_u64() == Some(want) {
-            return state;
-        }
-        assert!(
-            start.elapsed() < UI_WAIT,
-            "the tray never counted {want}; it shows {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 fn make_repo(desk: &DesktopSession) -> PathBuf {
@@ -135,48 +102,6 @@ fn hook(desk: &DesktopSession, task: &Value, timeout_secs: u64, call: u32) -> Ch
     stdin.write_all(event.to_string().as_bytes()).unwrap();
     drop(stdin);
     child
-}
-
-struct HookResult {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl HookResult {
-    fn decision(&self) -> Value {
-        serde_json::from_str::<Value>(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "the hook printed no JSON ({e}): stdout {:?} stderr {:?}",
-                self.stdout, self.stderr
-            )
-        })["hookSpecificOutput"]
-            .clone()
-    }
-}
-
-/// Wait for a hook process to answer (killed if it takes longer than `within`).
-async fn answer(mut child: Child, within: Duration) -> HookResult {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let out = child.wait_with_output().unwrap();
-            return HookResult {
-                code: status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            };
-        }
-        if start.elapsed() > within {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "paddock hook did not answer within {within:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The newest pending request's id, from the engine's store (as the CLI sees it).

@@ -14,6 +14,20 @@ mod tray;
 
 use tauri::Manager;
 
+fn start_telemetry(
+    home: &paddock_engine::PaddockHome,
+) -> Result<paddock_engine::otel_receiver::OtelReceiver, paddock_engine::otel_receiver::OtelError> {
+    use paddock_engine::otel_receiver::{self, OtelListen, OtelReceiver, OtelSettings};
+    let port = otel_receiver::configured_port()?;
+    OtelReceiver::start(
+        OtelSettings {
+            database: home.database(),
+            only_task: None,
+        },
+        &[OtelListen::Tcp(([127, 0, 0, 1], port).into())],
+    )
+}
+
 fn main() {
     let result = tauri::Builder::default()
         // A second launch focuses the running window instead of starting another app.
@@ -70,6 +84,14 @@ fn main() {
         ])
         .setup(|app| {
             let home = paddock_engine::PaddockHome::locate()?;
+            // The agents' OpenTelemetry joins their tasks' timelines while the
+            // app runs, if no other Paddock holds the port already.
+            match start_telemetry(&home) {
+                Ok(receiver) => {
+                    app.manage(receiver);
+                }
+                Err(e) => eprintln!("paddock-app: telemetry receiver not started: {e}"),
+            }
             app.manage(commands::AppState { home });
             tray::install(app.handle())?;
             Ok(())

@@ -5,11 +5,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::Value;
 
 use super::DesktopSession;
 
@@ -137,4 +138,82 @@ pub fn dunst_history(desk: &DesktopSession) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Call one of the app's own commands from inside the window (as the UI does).
+pub async fn invoke(c: &Client, command: &str) -> Value {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke(arguments[0]).then(
+            (v) => done({ ok: v === undefined ? null : v }),
+            (e) => done({ err: String(e) }));
+    "#;
+    let out = c
+        .execute_async(script, vec![Value::String(command.into())])
+        .await
+        .unwrap_or_else(|e| panic!("cannot call {command}: {e}"));
+    if let Some(err) = out.get("err") {
+        panic!("{command} failed: {err}");
+    }
+    out["ok"].clone()
+}
+
+/// Wait until the tray shows `want` pending requests; returns its state.
+pub async fn tray_until(c: &Client, want: u64) -> Value {
+    let start = Instant::now();
+    loop {
+        let state = invoke(c, "tray_state").await;
+        if state["pending"].as_u64() == Some(want) {
+            return state;
+        }
+        assert!(
+            start.elapsed() < UI_WAIT,
+            "the tray never counted {want}; it shows {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What a `paddock hook` process answered.
+pub struct HookResult {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl HookResult {
+    /// The hook's `hookSpecificOutput` (Claude Code's decision object).
+    pub fn decision(&self) -> Value {
+        serde_json::from_str::<Value>(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "the hook printed no JSON ({e}): stdout {:?} stderr {:?}",
+                self.stdout, self.stderr
+            )
+        })["hookSpecificOutput"]
+            .clone()
+    }
+}
+
+/// Wait for a hook process to answer (killed if it takes longer than `within`).
+pub async fn answer(mut child: Child, within: Duration) -> HookResult {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return HookResult {
+                code: status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+        }
+        if start.elapsed() > within {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "paddock hook did not answer within {within:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

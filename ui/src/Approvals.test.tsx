@@ -18,6 +18,8 @@ describe("the Approvals screen", () => {
     expect(groups.map((g) => g.getAttribute("data-task-id"))).toEqual(["bbbb2222", "1a2b3c4d"]);
     const second = within(groups[1]);
     expect(second.getByTestId("group-goal").textContent).toBe("Fix checkout tax calculation and add tests");
+    expect(second.getByTestId("group-branch").textContent).toBe("paddock/fix-checkout-tax-1a2b3c4d");
+    expect(within(groups[0]).getByTestId("group-branch").textContent).toBe("paddock/fix-checkout-tax-bbbb2222");
     expect(second.getByTestId("approval-action").textContent).toBe("npm install left-pad && make");
     const parts = second.getAllByTestId("approval-part");
     expect(parts.map((p) => [p.querySelector("[data-testid=part-command]")?.textContent, p.getAttribute("data-verdict")])).toEqual([

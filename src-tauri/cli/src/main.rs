@@ -14,6 +14,7 @@ mod check_cmd;
 mod hook_cmd;
 mod network_cmd;
 mod otel_cmd;
+mod otel_serve_cmd;
 mod policy_cmd;
 mod review_cmd;
 mod run_cmd;
@@ -96,7 +97,8 @@ enum Command {
     /// The eight steps of the fence for a task, each pass / warn / fail with its evidence;
     /// exits non-zero when any step fails (for CI and git hooks).
     Check(check_cmd::CheckArgs),
-    /// OpenTelemetry: export the audit log to an OTLP collector, configure it, see its status.
+    /// OpenTelemetry: export the audit log to an OTLP collector, configure it, see its
+    /// status; `serve` receives the agents' own telemetry into their tasks' timelines.
     Otel {
         #[command(subcommand)]
         command: otel_cmd::OtelCommand,
@@ -274,7 +276,9 @@ fn timeline_line(e: &audit::Event) -> String {
         .next()
         .unwrap_or(&when)
         .trim_end_matches('Z');
-    let payload = if e.payload == "{}" {
+    // An agent's telemetry carries all its attributes (see `--json`); its
+    // reason is the readable line.
+    let payload = if e.payload == "{}" || e.kind.starts_with("agent.telemetry") {
         String::new()
     } else {
         format!("  {}", e.payload)

@@ -2,7 +2,8 @@
 //! collector as log records (once, or `--follow`), `configure` stores the
 //! collector, `status` shows how far each export got. The mapping, the
 //! redaction and the cursor live in the engine (`otel_export`); see
-//! src-tauri/engine/docs/otel.md.
+//! src-tauri/engine/docs/otel.md. `serve` is the other direction: the
+//! agents' own telemetry in (see `otel_serve_cmd`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -25,6 +26,9 @@ pub enum OtelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Receive the agents' OTLP/HTTP telemetry on 127.0.0.1 (foreground) and
+    /// add it to their tasks' timelines.
+    Serve(crate::otel_serve_cmd::ServeArgs),
 }
 
 #[derive(Args)]
@@ -69,10 +73,10 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
 }
 
 pub fn run(command: OtelCommand) -> anyhow::Result<ExitCode> {
-    let store = crate::open_store()?;
     match command {
-        OtelCommand::Export(args) => export(&store, args),
+        OtelCommand::Export(args) => export(&crate::open_store()?, args),
         OtelCommand::Configure(args) => {
+            let store = crate::open_store()?;
             let collector = Collector::new(&args.endpoint, args.protocol)?;
             otel_export::configure(&store, &collector).context("storing the collector")?;
             println!(
@@ -81,7 +85,8 @@ pub fn run(command: OtelCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        OtelCommand::Status { json } => status(&store, json),
+        OtelCommand::Status { json } => status(&crate::open_store()?, json),
+        OtelCommand::Serve(args) => crate::otel_serve_cmd::run(args),
     }
 }
 

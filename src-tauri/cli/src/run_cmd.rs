@@ -19,6 +19,7 @@ use paddock_engine::network::registries::{self, Sources};
 use paddock_engine::network::{
     HostMap, NetworkRules, ProxyHandle, ProxyListen, ProxySettings, TaskIdentity,
 };
+use paddock_engine::otel_receiver::{self, OtelListen, OtelReceiver, OtelSettings};
 use paddock_engine::policy::Policy;
 use paddock_engine::sandbox::{self, SandboxSpec};
 use paddock_engine::task::{self, Task};
@@ -155,9 +156,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         ],
     )
     .context("starting the task's proxy")?;
+    // Telemetry: whoever holds the port serves every task (they share the
+    // store); if another Paddock holds it, that one takes this run's too.
+    let otel_port = otel_receiver::configured_port()?;
+    let host_receiver = OtelReceiver::start(
+        OtelSettings {
+            database: home.database(),
+            only_task: None,
+        },
+        &[OtelListen::Tcp(([127, 0, 0, 1], otel_port).into())],
+    )
+    .ok();
     let result = run_with_proxy(
-        &args, &home, &mut store, &task, &worktree, &run_dir, &socket, &proxy,
+        &args, &home, &mut store, &task, &worktree, &run_dir, &socket, &proxy, otel_port,
     );
+    if let Some(r) = host_receiver {
+        r.stop();
+    }
     proxy.stop();
     cleanup(&run_dir);
     result
@@ -182,6 +197,7 @@ fn run_with_proxy(
     run_dir: &Path,
     socket: &Path,
     proxy: &ProxyHandle,
+    otel_port: u16,
 ) -> anyhow::Result<ExitCode> {
     let cmd_text = command_text(&args.command);
     if args.unconfined {
@@ -235,6 +251,16 @@ fn run_with_proxy(
         },
     )
     .context("starting the hook socket")?;
+    // The sandboxed agent's telemetry: its own receiver on a unix socket,
+    // bridged to 127.0.0.1:<otel port> inside, taking this task's paths only.
+    let telemetry = OtelReceiver::start(
+        OtelSettings {
+            database: home.database(),
+            only_task: Some(task.id.clone()),
+        },
+        &[OtelListen::Unix(run_dir.join("otel.sock"))],
+    )
+    .context("starting the telemetry receiver")?;
     let bwrap = match sandbox::check_available() {
         Ok(b) => b,
         Err(e) => {
@@ -258,6 +284,12 @@ fn run_with_proxy(
         run_dir: run_dir.to_path_buf(),
         proxy_socket: socket.to_path_buf(),
         hook_socket: Some(hook_server.path().to_path_buf()),
+        telemetry: telemetry
+            .unix_path()
+            .map(|socket| sandbox::TelemetryBridge {
+                socket: socket.to_path_buf(),
+                port: otel_port,
+            }),
         paddock_exe: std::env::current_exe().context("locating the paddock binary")?,
         env: std::env::vars().collect(),
         keep_env: args.keep_env.clone(),
@@ -344,6 +376,7 @@ fn run_with_proxy(
     let status = child.wait().context("waiting for the confined command")?;
     let _ = watcher.join();
     hook_server.stop();
+    telemetry.stop();
     let (code, raw) = exit_code(status);
     record(
         store,
@@ -363,6 +396,12 @@ pub struct SandboxInitArgs {
     socket: PathBuf,
     #[arg(long)]
     port: u16,
+    /// The run's telemetry receiver (a unix socket outside the sandbox).
+    #[arg(long, requires = "otel_port")]
+    otel_socket: Option<PathBuf>,
+    /// The port the agents' OTLP exporters send to inside the sandbox.
+    #[arg(long, requires = "otel_socket")]
+    otel_port: Option<u16>,
     #[arg(last = true, required = true)]
     command: Vec<OsString>,
 }
@@ -372,6 +411,11 @@ pub fn sandbox_init(args: SandboxInitArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("starting the proxy bridge on 127.0.0.1:{}", args.port))?;
     let socket = args.socket.clone();
     std::thread::spawn(move || sandbox::bridge::serve(listener, socket));
+    if let (Some(socket), Some(port)) = (args.otel_socket.clone(), args.otel_port) {
+        let listener = sandbox::bridge::bind(port)
+            .with_context(|| format!("starting the telemetry bridge on 127.0.0.1:{port}"))?;
+        std::thread::spawn(move || sandbox::bridge::serve(listener, socket));
+    }
     let status = std::process::Command::new(&args.command[0])
         .args(&args.command[1..])
         .status()

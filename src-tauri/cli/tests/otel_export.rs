@@ -331,7 +331,7 @@ fn both_protocols_carry_the_documented_names_and_attributes_with_held_secrets_re
     );
     tool_call(&w, &wt, "cargo test");
     denied_request(&w, &task);
-    // The receiver (`paddock otel serve`) stores an agent's own telemetry so.
+    // An agent's own telemetry, as the receiver (`paddock otel serve`) stores it.
     {
         let mut store = paddock_engine::Store::open_home(
             &paddock_engine::PaddockHome::at(w.paddock_home()).unwrap(),
@@ -348,6 +348,7 @@ fn both_protocols_carry_the_documented_names_and_attributes_with_held_secrets_re
             .payload(json!({
                 "agent": "claude",
                 "event": "claude_code.tool_result",
+                "time": "2026-12-04T18:35:14.560Z",
                 "attributes": {"tool_name": "Bash", "success": "true", "duration_ms": 17,
                                "tool_parameters": format!("echo {secret}")},
             })),
@@ -464,6 +465,7 @@ fn both_protocols_carry_the_documented_names_and_attributes_with_held_secrets_re
         assert_eq!(attr(agent, "tool_name"), "Bash");
         assert_eq!(attr(agent, "duration_ms"), 17);
         assert_eq!(attr(agent, "tool_parameters"), "echo [REDACTED]");
+        assert_eq!(agent["time_unix_nano"], 1_796_409_314_560_000_000u64);
 
         let moved = by_kind(records, "secrets.moved");
         assert_eq!(moved["event_name"], "paddock.secrets.moved");

@@ -445,10 +445,7 @@ fn secrets_step(t: &Task, store: &Store) -> StepState {
         broken(
             id,
             StepStatus::Warn,
-            format!(
-                "{text} Review them with `paddock secrets scan --task {}`.",
-                t.id
-            ),
+            text,
             format!("paddock secrets move --task {} --all", q(&t.id)),
         )
     }

@@ -16,6 +16,7 @@ pub mod hook_socket;
 pub mod network;
 pub mod network_view;
 pub mod otel_export;
+pub mod otel_receiver;
 pub mod policy;
 pub mod redact;
 pub mod review;

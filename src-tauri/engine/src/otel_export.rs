@@ -1026,10 +1026,15 @@ pub fn log_record(e: &Event) -> LogRecord {
                     .collect();
                 attrs.extend(keep);
             }
-            if let Some(t) = payload
-                .get("time_unix_nano")
-                .and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()))
-            {
+            // The agent's own time: RFC 3339 (`time`, as the receiver stores it)
+            // or OTLP's nanoseconds (`time_unix_nano`).
+            let agent_time = match payload.get("time").and_then(Value::as_str) {
+                Some(t) => Some(unix_nanos(t)).filter(|n| *n > 0),
+                None => payload
+                    .get("time_unix_nano")
+                    .and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok())),
+            };
+            if let Some(t) = agent_time {
                 time = t;
             }
             if let Some(b) = str_at("body") {
@@ -1197,6 +1202,7 @@ mod tests {
             AGENT_TELEMETRY_KIND,
             "codex.tool_result",
             serde_json::json!({"agent": "codex", "event": "codex.tool_result",
+                "time": "2026-12-04T18:35:14.56Z",
                 "attributes": [{"key": "tool_name", "value": {"stringValue": "shell"}},
                                {"key": "duration_ms", "value": {"intValue": "12"}},
                                {"key": "paddock.kind", "value": {"stringValue": "forged"}}]}),
@@ -1209,6 +1215,10 @@ mod tests {
             Some(&any_value::Value::IntValue(12))
         );
         assert_eq!(s(attr(&r, "paddock.kind")), AGENT_TELEMETRY_KIND);
+        assert_eq!(
+            r.time_unix_nano, 1_796_409_314_560_000_000,
+            "the agent's time"
+        );
     }
 
     #[test]

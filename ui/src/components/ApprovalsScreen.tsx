@@ -172,7 +172,11 @@ export function ApprovalsScreen({ backend, pending, error, onChanged }: Props) {
               </span>
             )}
           </h3>
-          {g.branch && <p className="note">on {g.branch}</p>}
+          {g.branch && (
+            <p className="note">
+              on <span data-testid="group-branch">{g.branch}</span>
+            </p>
+          )}
           {g.items.map((p) => (
             <ApprovalCard
               key={p.approval.id}

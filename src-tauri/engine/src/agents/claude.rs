@@ -144,6 +144,37 @@ pub fn merge_settings(settings: &mut Map<String, Value>, command: &str, timeout:
     sandbox.insert("autoAllowBashIfSandboxed".into(), Value::Bool(false));
 }
 
+/// Claude Code's OpenTelemetry settings: events as OTLP/JSON logs to Paddock's
+/// receiver for this task. Metrics stay off (Paddock keeps events only);
+/// `OTEL_LOG_USER_PROMPTS` is left unset, so prompts arrive as `<REDACTED>`.
+/// A short export interval lets a `-p` run's events out before it exits.
+pub const TELEMETRY_ENV: &[(&str, &str)] = &[
+    ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+    ("OTEL_LOGS_EXPORTER", "otlp"),
+    ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+    ("OTEL_METRICS_EXPORTER", "none"),
+    ("OTEL_LOGS_EXPORT_INTERVAL", "1000"),
+];
+
+/// Point Claude Code's telemetry at `endpoint` (the task's OTLP base URL;
+/// its exporter appends `/v1/logs`). Other `env` keys stay.
+pub fn merge_telemetry_env(settings: &mut Map<String, Value>, endpoint: &str) {
+    let env = settings
+        .entry("env")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !env.is_object() {
+        *env = Value::Object(Map::new());
+    }
+    let env = env.as_object_mut().expect("just made an object");
+    for (k, v) in TELEMETRY_ENV {
+        env.insert((*k).to_string(), Value::String((*v).to_string()));
+    }
+    env.insert(
+        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+        Value::String(endpoint.to_string()),
+    );
+}
+
 /// Write the task's Claude Code settings. `paddock` is the absolute path of
 /// the `paddock` binary the hooks run.
 pub fn setup(
@@ -202,6 +233,9 @@ pub fn setup(
         &command,
         hook_timeout_secs(approval_timeout_secs),
     );
+    let endpoint =
+        crate::otel_receiver::task_endpoint(crate::otel_receiver::configured_port()?, &task.id);
+    merge_telemetry_env(&mut settings, &endpoint);
     let text = serde_json::to_string_pretty(&Value::Object(settings)).map_err(|e| {
         SetupError::Malformed {
             path: path.clone(),
@@ -211,7 +245,7 @@ pub fn setup(
     })?;
     write_atomic(&path, &format!("{text}\n"))?;
 
-    let mut notes = Vec::new();
+    let mut notes = vec![super::telemetry_note(&endpoint)];
     if which("bwrap").is_none() || which("socat").is_none() {
         notes.push(
             "Claude Code's own sandbox needs bwrap and socat; without them it runs commands unsandboxed (Paddock's hooks still decide every call)"
@@ -275,5 +309,22 @@ mod tests {
         );
         assert_eq!(s["sandbox"]["enabled"], true);
         assert!(s["hooks"]["Stop"][0].get("matcher").is_none());
+    }
+
+    #[test]
+    fn telemetry_points_at_the_task_and_keeps_the_persons_env() {
+        let mut s: Map<String, Value> = serde_json::from_value(json!({
+            "env": {"FOO": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://elsewhere:4318"}
+        }))
+        .unwrap();
+        merge_telemetry_env(&mut s, "http://127.0.0.1:4327/tasks/t1");
+        assert_eq!(s["env"]["FOO"], "1");
+        assert_eq!(
+            s["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+            "http://127.0.0.1:4327/tasks/t1"
+        );
+        assert_eq!(s["env"]["CLAUDE_CODE_ENABLE_TELEMETRY"], "1");
+        assert_eq!(s["env"]["OTEL_LOGS_EXPORTER"], "otlp");
+        assert!(s["env"].get("OTEL_LOG_USER_PROMPTS").is_none());
     }
 }

@@ -310,6 +310,23 @@ pub fn merge_config(
     }
 }
 
+/// Point Codex's OpenTelemetry at `endpoint` (the full `/v1/logs` URL):
+/// `[otel] exporter = { otlp-http = { endpoint, protocol = "binary" } }`.
+/// Prompts stay out (`log_user_prompt = false`); the person's other `[otel]`
+/// keys stay.
+pub fn merge_telemetry(config: &mut Table, endpoint: &str) {
+    let otel = table_mut(config, "otel");
+    otel.insert("log_user_prompt".into(), Value::Boolean(false));
+    otel.entry("environment".to_string())
+        .or_insert_with(|| Value::String("paddock".into()));
+    let mut http = Table::new();
+    http.insert("endpoint".into(), Value::String(endpoint.to_string()));
+    http.insert("protocol".into(), Value::String("binary".into()));
+    let mut exporter = Table::new();
+    exporter.insert("otlp-http".into(), Value::Table(http));
+    otel.insert("exporter".into(), Value::Table(exporter));
+}
+
 /// Does the task's CODEX_HOME send PreToolUse to `paddock hook` for this
 /// task? Measured from the file `setup` writes; missing or unreadable is
 /// "not wired".
@@ -437,6 +454,9 @@ pub fn setup(
         &command,
         hook_timeout_secs(approval_timeout_secs),
     );
+    let endpoint =
+        crate::otel_receiver::task_endpoint(crate::otel_receiver::configured_port()?, &task.id);
+    merge_telemetry(&mut config, &format!("{endpoint}/v1/logs"));
     let text = toml::to_string(&config).map_err(|e| SetupError::Malformed {
         path: path.clone(),
         format: "TOML",
@@ -449,7 +469,7 @@ pub fn setup(
     );
     write_atomic(&path, &format!("{header}{text}"))?;
 
-    let mut notes = Vec::new();
+    let mut notes = vec![super::telemetry_note(&endpoint)];
     // The person's login, by reference (never copied).
     let auth = user_dir.join("auth.json");
     let link = dir.join("auth.json");

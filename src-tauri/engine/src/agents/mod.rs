@@ -236,6 +236,15 @@ pub enum SetupError {
     },
     #[error("task {task} has no worktree at {path}")]
     NoWorktree { task: String, path: PathBuf },
+    #[error(transparent)]
+    Telemetry(#[from] crate::otel_receiver::OtelError),
+}
+
+/// The note both setups add about where the agent's telemetry goes.
+pub(crate) fn telemetry_note(endpoint: &str) -> String {
+    format!(
+        "the agent's OpenTelemetry goes to {endpoint} (received by the app, `paddock run` or `paddock otel serve`) and joins the task's timeline"
+    )
 }
 
 pub(crate) fn io_err(

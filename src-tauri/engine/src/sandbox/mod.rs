@@ -56,6 +56,18 @@ pub enum SandboxError {
     NoWorktree(PathBuf),
     #[error("no command to run")]
     NoCommand,
+    #[error("the telemetry port {0} is the proxy bridge's port inside the sandbox; set PADDOCK_OTEL_PORT to another port")]
+    TelemetryPortClash(u16),
+}
+
+/// The telemetry bridge: inside the sandbox, `127.0.0.1:<port>` carries each
+/// connection to `socket`, where the run's OpenTelemetry receiver listens
+/// (see [`crate::otel_receiver`]), so the agent's exporter reaches Paddock
+/// without going through the proxy.
+#[derive(Debug, Clone)]
+pub struct TelemetryBridge {
+    pub socket: PathBuf,
+    pub port: u16,
 }
 
 fn prep(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {
@@ -82,6 +94,8 @@ pub struct SandboxSpec {
     /// at the same path and named by `PADDOCK_HOOK_SOCKET`, so the agent's
     /// hooks are answered outside, where the database is writable.
     pub hook_socket: Option<PathBuf>,
+    /// The agent's telemetry way out (none: the agent's exporter finds nothing).
+    pub telemetry: Option<TelemetryBridge>,
     /// The `paddock` executable (runs the bridge inside).
     pub paddock_exe: PathBuf,
     /// The environment to start from (normally this process's).
@@ -108,6 +122,8 @@ pub struct Confinement {
     /// Names of the variables removed from the environment (never their values).
     pub removed_env: Vec<String>,
     pub private_tmp: PathBuf,
+    /// The loopback port inside that carries telemetry to Paddock, if any.
+    pub telemetry_port: Option<u16>,
 }
 
 impl Confinement {
@@ -129,6 +145,7 @@ impl Confinement {
             "removed_env": self.removed_env,
             "network": format!("own namespace; only the task proxy via 127.0.0.1:{BRIDGE_PORT}"),
             "private_tmp": self.private_tmp,
+            "telemetry": self.telemetry_port.map(|p| format!("127.0.0.1:{p} carries OpenTelemetry to Paddock's receiver")),
         })
     }
 }
@@ -401,6 +418,12 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
     if let Some(h) = &spec.hook_socket {
         push(&mut a, &[&"--bind", h, h]);
     }
+    if let Some(t) = &spec.telemetry {
+        if t.port == BRIDGE_PORT {
+            return Err(SandboxError::TelemetryPortClash(t.port));
+        }
+        push(&mut a, &[&"--bind", &t.socket, &t.socket]);
+    }
 
     // Covers: secret paths, the repo's and worktree's .env files, D-Bus and agent sockets.
     let mut hidden: Vec<PathBuf> = HOME_SECRETS.iter().map(|r| home.join(r)).collect();
@@ -472,6 +495,12 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
     a.push(sock.clone().into_os_string());
     a.push("--port".into());
     a.push(BRIDGE_PORT.to_string().into());
+    if let Some(t) = &spec.telemetry {
+        a.push("--otel-socket".into());
+        a.push(t.socket.clone().into_os_string());
+        a.push("--otel-port".into());
+        a.push(t.port.to_string().into());
+    }
     a.push("--".into());
     // A path to the program is passed resolved: a spelling through folders the
     // sandbox hides (`/tmp/x/a/../bin/agent`) would not resolve inside it.
@@ -516,5 +545,6 @@ pub fn plan(spec: &SandboxSpec, bwrap: PathBuf) -> Result<Confinement, SandboxEr
         hidden: covered,
         removed_env: scrubbed.removed,
         private_tmp,
+        telemetry_port: spec.telemetry.as_ref().map(|t| t.port),
     })
 }
