@@ -255,6 +255,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     let url = desk.start_driver();
     let c = connect(&url).await;
 
+    eprintln!("first run: step 1");
     // 1. The first screen: no task yet, so the guided setup opens on the repository.
     at_stage(&c, "repository", None).await;
     find(&c, "repo-path")
@@ -267,6 +268,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     find(&c, "goal-ok").await;
     click(&c, "create-task").await;
 
+    eprintln!("first run: step 2");
     // 2. Workspace, Branch, Goal: measured for the new task.
     at_stage(&c, "workspace", None).await;
     let task_id = find(&c, "setup")
@@ -288,6 +290,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     status_is(&c, "ok").await;
     next(&c).await;
 
+    eprintln!("first run: step 3");
     // 3. Secrets: the engine finds the key in .env; moving it into the real keychain puts the step in place.
     at_stage(&c, "secrets", Some(&task_id)).await;
     status_is(&c, "warn").await;
@@ -305,6 +308,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     assert!(env_text.contains("paddock://"), "{env_text}");
     next(&c).await;
 
+    eprintln!("first run: step 4");
     // 4. Network: a preset chosen here is what the engine reads back.
     at_stage(&c, "network", Some(&task_id)).await;
     find_css(&c, "[data-testid=preset][data-preset=docs][data-on=false]").await;
@@ -313,6 +317,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     status_is(&c, "ok").await;
     next(&c).await;
 
+    eprintln!("first run: step 5");
     // 5. Commands: the policy in force; Claude Code is not wired to it yet, so the
     //    step fails until its fix in place (`paddock agent setup claude`) runs.
     at_stage(&c, "commands", Some(&task_id)).await;
@@ -326,6 +331,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     next(&c).await;
     at_stage(&c, "logs", Some(&task_id)).await;
 
+    eprintln!("first run: step 6");
     // 6. Close the app midway and start it again: it reopens at the same step of the same task.
     c.close().await.expect("close the session");
     let start = Instant::now();
@@ -336,17 +342,20 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     let c = connect(&url).await;
     at_stage(&c, "logs", Some(&task_id)).await;
 
+    eprintln!("first run: step 7");
     // 7. Logs: always on; the chain verifies.
     status_is(&c, "ok").await;
     find_css(&c, "[data-testid=logs-chain][data-intact=true]").await;
     next(&c).await;
 
+    eprintln!("first run: step 8");
     // 8. Review: merging is gated on review; the person acknowledges it.
     at_stage(&c, "review", Some(&task_id)).await;
     click(&c, "ack-review_required").await;
     find_css(&c, "[data-testid=ack-review_required]:checked").await;
     next(&c).await;
 
+    eprintln!("first run: step 9");
     // 9. Ready, and the agent's start: Claude Code through `paddock run` in xterm.
     at_stage(&c, "ready", Some(&task_id)).await;
     find_css(&c, "[data-testid=ready][data-ready=true]").await;
@@ -404,6 +413,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     click(&c, "start-agent").await;
     find(&c, "started").await;
 
+    eprintln!("first run: step 10");
     // 10. The model asks for `npm install left-pad`: the policy asks a person.
     let start = Instant::now();
     let tray = loop {
@@ -437,6 +447,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
         .await
         .unwrap();
 
+    eprintln!("first run: step 11");
     // 11. The agent goes on, ends its turn; the Stop hook queues its work for review.
     let start = Instant::now();
     while task_state(desk, &task_id) != "awaiting_review" {
