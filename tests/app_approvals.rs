@@ -10,17 +10,15 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 use support::ui::{
-    answer, click, connect, css, dunst_history, dunstctl, find, git, paddock, screenshot,
-    tray_until, UI_WAIT,
+    answer, click, connect, css, dunst_history, dunstctl, find, make_repo, new_task, paddock,
+    screenshot, spawn_hook, text_in, tray_until, UI_WAIT,
 };
 use support::DesktopSession;
 
@@ -40,55 +38,8 @@ async fn card(c: &Client, id: i64) -> Element {
         .unwrap_or_else(|e| panic!("approval {id} never appeared in the window: {e}"))
 }
 
-async fn text_in(el: &Element, test_id: &str) -> String {
-    el.find(Locator::Css(&css(test_id)))
-        .await
-        .unwrap_or_else(|e| panic!("no {test_id}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-fn make_repo(desk: &DesktopSession) -> PathBuf {
-    let repo = desk.root.path().join("src").join("shop");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(desk, &repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("package.json"), "{\"name\": \"shop\"}\n").unwrap();
-    git(desk, &repo, &["add", "."]);
-    git(desk, &repo, &["commit", "-q", "-m", "shop"]);
-    std::fs::canonicalize(&repo).unwrap()
-}
-
-/// `paddock task new` through the real CLI; returns the task as JSON.
-fn new_task(desk: &DesktopSession, repo: &Path) -> Value {
-    let out = desk
-        .command(paddock())
-        .args(["task", "new", "--repo"])
-        .arg(repo)
-        .args(["--goal", GOAL, "--base", "main", "--json"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("paddock task new runs");
-    assert!(
-        out.status.success(),
-        "paddock task new: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("paddock task new --json prints the task")
-}
-
 /// A real `paddock hook` for one Claude Code PreToolUse of `COMMAND`, waiting in the background.
 fn hook(desk: &DesktopSession, task: &Value, timeout_secs: u64, call: u32) -> Child {
-    let mut child = desk
-        .command(paddock())
-        .args(["hook", "--agent", "claude", "--task"])
-        .arg(task["id"].as_str().unwrap())
-        .args(["--timeout-secs", &timeout_secs.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paddock hook starts");
     let event = serde_json::json!({
         "session_id": "e2e-session",
         "transcript_path": "/dev/null",
@@ -98,10 +49,7 @@ fn hook(desk: &DesktopSession, task: &Value, timeout_secs: u64, call: u32) -> Ch
         "tool_input": { "command": COMMAND, "description": "Install left-pad" },
         "tool_use_id": format!("toolu_e2e_{call}"),
     });
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(event.to_string().as_bytes()).unwrap();
-    drop(stdin);
-    child
+    spawn_hook(desk, task, timeout_secs, &event)
 }
 
 /// The newest pending request's id, from the engine's store (as the CLI sees it).
@@ -141,8 +89,8 @@ async fn an_ask_reaches_the_tray_and_a_notification_and_approving_once_allows_it
 }
 
 async fn approvals_end_to_end(desk: &mut DesktopSession) {
-    let repo = make_repo(desk);
-    let task = new_task(desk, &repo);
+    let repo = make_repo(desk, "package.json", "{\"name\": \"shop\"}\n");
+    let task = new_task(desk, &repo, GOAL);
     let task_id = task["id"].as_str().unwrap().to_owned();
 
     let url = desk.start_driver();

@@ -13,8 +13,6 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,42 +23,12 @@ use paddock_engine::network::{
 };
 use paddock_engine::network_view::{self, HostRuleVerdict};
 use paddock_engine::{task, PaddockHome, Store};
-use serde_json::Value;
-use support::ui::{click, connect, css, find_css, git, paddock, screenshot, UI_WAIT};
+use support::ui::{click, connect, css, find_css, make_repo, new_task, screenshot, UI_WAIT};
 use support::DesktopSession;
 
 const GOAL: &str = "Fix the checkout tax rounding and add tests";
 const TEST_BUDGET: Duration = Duration::from_secs(300);
 const BODY: &str = "hello from the local server";
-
-fn make_repo(desk: &DesktopSession) -> PathBuf {
-    let repo = desk.root.path().join("src").join("shop");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(desk, &repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "shop\n").unwrap();
-    git(desk, &repo, &["add", "."]);
-    git(desk, &repo, &["commit", "-q", "-m", "shop"]);
-    std::fs::canonicalize(&repo).unwrap()
-}
-
-/// `paddock task new` through the real CLI; returns the task's id.
-fn new_task(desk: &DesktopSession, repo: &Path) -> String {
-    let out = desk
-        .command(paddock())
-        .args(["task", "new", "--repo"])
-        .arg(repo)
-        .args(["--goal", GOAL, "--base", "main", "--json"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("paddock task new runs");
-    assert!(
-        out.status.success(),
-        "paddock task new: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let t: Value = serde_json::from_slice(&out.stdout).expect("the task as JSON");
-    t["id"].as_str().unwrap().to_owned()
-}
 
 /// A tiny HTTP server on 127.0.0.1 that answers every request with [`BODY`].
 struct LocalServer {
@@ -203,8 +171,11 @@ async fn the_network_step_edits_rules_and_decides_live_connections() {
 }
 
 async fn network_end_to_end(desk: &mut DesktopSession) {
-    let repo = make_repo(desk);
-    let task_id = new_task(desk, &repo);
+    let repo = make_repo(desk, "README.md", "shop\n");
+    let task_id = new_task(desk, &repo, GOAL)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let home = PaddockHome::at(desk.path("PADDOCK_HOME")).unwrap();
 
     let url = desk.start_driver();

@@ -8,15 +8,16 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
-use support::ui::{answer, click, connect, css, git, paddock, screenshot, tray_until, UI_WAIT};
+use support::ui::{
+    answer, click, connect, css, make_repo, new_task, paddock, screenshot, spawn_hook, text_in,
+    tray_until, UI_WAIT,
+};
 use support::DesktopSession;
 
 const TEST_BUDGET: Duration = Duration::from_secs(300);
@@ -28,45 +29,8 @@ struct Asking {
     command: &'static str,
 }
 
-fn make_repo(desk: &DesktopSession) -> PathBuf {
-    let repo = desk.root.path().join("src").join("shop");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(desk, &repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("package.json"), "{\"name\": \"shop\"}\n").unwrap();
-    git(desk, &repo, &["add", "."]);
-    git(desk, &repo, &["commit", "-q", "-m", "shop"]);
-    std::fs::canonicalize(&repo).unwrap()
-}
-
-fn new_task(desk: &DesktopSession, repo: &Path, goal: &str) -> Value {
-    let out = desk
-        .command(paddock())
-        .args(["task", "new", "--repo"])
-        .arg(repo)
-        .args(["--goal", goal, "--base", "main", "--json"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("paddock task new runs");
-    assert!(
-        out.status.success(),
-        "paddock task new: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("paddock task new --json prints the task")
-}
-
 /// A real `paddock hook` for one Claude Code PreToolUse of `command` in `task`.
 fn hook(desk: &DesktopSession, task: &Value, command: &str) -> Child {
-    let mut child = desk
-        .command(paddock())
-        .args(["hook", "--agent", "claude", "--task"])
-        .arg(task["id"].as_str().unwrap())
-        .args(["--timeout-secs", "240"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paddock hook starts");
     let event = serde_json::json!({
         "session_id": format!("e2e-{}", task["id"].as_str().unwrap()),
         "transcript_path": "/dev/null",
@@ -76,10 +40,7 @@ fn hook(desk: &DesktopSession, task: &Value, command: &str) -> Child {
         "tool_input": { "command": command, "description": "Install a package" },
         "tool_use_id": format!("toolu_{}", task["id"].as_str().unwrap()),
     });
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(event.to_string().as_bytes()).unwrap();
-    drop(stdin);
-    child
+    spawn_hook(desk, task, 240, &event)
 }
 
 /// The pending requests as the CLI sees them: (approval id, task).
@@ -105,15 +66,6 @@ async fn group(c: &Client, task: &str) -> Element {
         .unwrap_or_else(|e| panic!("no group for task {task}: {e}"))
 }
 
-async fn text_in(el: &Element, test_id: &str) -> String {
-    el.find(Locator::Css(&css(test_id)))
-        .await
-        .unwrap_or_else(|e| panic!("no {test_id}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
 /// The approval ids a group holds, in order.
 async fn ids_in(el: &Element) -> Vec<i64> {
     let mut ids = Vec::new();
@@ -134,7 +86,7 @@ async fn two_tasks_ask_at_once_and_each_is_shown_and_released_under_its_own_task
 }
 
 async fn parallel_end_to_end(desk: &mut DesktopSession) {
-    let repo = make_repo(desk);
+    let repo = make_repo(desk, "package.json", "{\"name\": \"shop\"}\n");
     let mut asking = Vec::new();
     let mut tasks = Vec::new();
     for (goal, command) in [

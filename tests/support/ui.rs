@@ -4,8 +4,9 @@
 
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -105,6 +106,65 @@ pub fn git(desk: &DesktopSession, dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+/// A git repository at `src/shop` on `main` with one commit holding `file`
+/// (`text`); returns its canonical path.
+pub fn make_repo(desk: &DesktopSession, file: &str, text: &str) -> PathBuf {
+    let repo = desk.root.path().join("src").join("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(desk, &repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join(file), text).unwrap();
+    git(desk, &repo, &["add", "."]);
+    git(desk, &repo, &["commit", "-q", "-m", "shop"]);
+    std::fs::canonicalize(&repo).unwrap()
+}
+
+/// `paddock task new` on `main` through the real CLI; returns the task as JSON.
+pub fn new_task(desk: &DesktopSession, repo: &Path, goal: &str) -> Value {
+    let out = desk
+        .command(paddock())
+        .args(["task", "new", "--repo"])
+        .arg(repo)
+        .args(["--goal", goal, "--base", "main", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("paddock task new runs");
+    assert!(
+        out.status.success(),
+        "paddock task new: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("paddock task new --json prints the task")
+}
+
+/// A real `paddock hook --agent claude` for `task`, fed `event` (a Claude Code
+/// hook event) and left waiting in the background for its answer.
+pub fn spawn_hook(desk: &DesktopSession, task: &Value, timeout_secs: u64, event: &Value) -> Child {
+    let mut child = desk
+        .command(paddock())
+        .args(["hook", "--agent", "claude", "--task"])
+        .arg(task["id"].as_str().unwrap())
+        .args(["--timeout-secs", &timeout_secs.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("paddock hook starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(event.to_string().as_bytes()).unwrap();
+    drop(stdin);
+    child
+}
+
+/// The text of the element with `test_id` inside `el`.
+pub async fn text_in(el: &Element, test_id: &str) -> String {
+    el.find(Locator::Css(&css(test_id)))
+        .await
+        .unwrap_or_else(|e| panic!("no {test_id}: {e}"))
+        .text()
+        .await
+        .unwrap()
 }
 
 /// `dunstctl` inside the desktop (its D-Bus), parsed as JSON when asked.

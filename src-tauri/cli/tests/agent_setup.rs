@@ -270,21 +270,11 @@ trusted_hash = "{hash}"
     assert_eq!(cfg["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
 }
 
-fn codex_bin() -> Option<PathBuf> {
-    let p = common::agents_dir().join("node_modules/.bin/codex");
-    p.exists().then_some(p)
-}
-
 /// Codex's own view: `codex app-server` lists each hook with its key, current
 /// hash and trust status.
 #[test]
 fn codex_itself_reports_paddocks_hooks_as_trusted() {
-    let Some(codex) = codex_bin() else {
-        assert!(
-            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-            "the test command installs the real agents; they are missing"
-        );
-        eprintln!("SKIPPED: no Codex under target/agents (npm install --prefix target/agents @openai/codex)");
+    let Some(codex) = common::agents::codex() else {
         return;
     };
     let w = World::new();

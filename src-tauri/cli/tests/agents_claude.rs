@@ -7,34 +7,19 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use common::agents;
 use common::model_server::{Api, ModelServer, FINAL_TEXT};
 use common::scenario::{approver, assert_outcomes, seed, SCRIPT};
 use common::{stderr, stdout, World};
 
-fn claude_bin() -> Option<PathBuf> {
-    let base = common::agents_dir().join("node_modules");
-    [
-        base.join("@anthropic-ai/claude-code-linux-x64/claude"),
-        base.join("@anthropic-ai/claude-code-linux-arm64/claude"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
-}
-
 #[test]
 fn claude_code_runs_allowed_approved_and_never_denied_or_undecided_commands() {
-    let Some(claude) = claude_bin() else {
-        assert!(
-            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-            "the test command installs the real agents; they are missing"
-        );
-        eprintln!("SKIPPED: Claude Code is not installed (npm install --prefix target/agents @anthropic-ai/claude-code)");
+    let Some(claude) = agents::claude() else {
         return;
     };
     let w = World::new();
@@ -63,24 +48,17 @@ fn claude_code_runs_allowed_approved_and_never_denied_or_undecided_commands() {
     let config = w.root.join("claude-config");
     std::fs::create_dir_all(&config).unwrap();
     let started = Instant::now();
-    let out = Command::new(&claude)
-        .args(["-p", "Do the scripted steps.", "--output-format", "json"])
-        .current_dir(&wt)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("CLAUDE_CONFIG_DIR", &config)
-        .env(
-            "ANTHROPIC_BASE_URL",
-            format!("http://127.0.0.1:{}", server.port),
-        )
-        .env("ANTHROPIC_API_KEY", "dummy")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = agents::claude_direct(
+        &w,
+        &claude,
+        &wt,
+        &config,
+        server.port,
+        "Do the scripted steps.",
+    )
+    .stdin(Stdio::null())
+    .output()
+    .unwrap();
     stop.store(true, Ordering::Relaxed);
     let approved = approving.join().unwrap();
     let took = started.elapsed();

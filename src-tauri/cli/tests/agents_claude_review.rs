@@ -13,24 +13,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
+use common::agents;
 use common::model_server::{Api, ModelServer, Step};
 use common::{stderr, stdout, World};
 
 const SUMMARY: &str =
     "sum() now coerces its arguments to numbers; npm test passes (2 tests). Ready for review.";
-
-fn claude_bin() -> Option<PathBuf> {
-    let base = common::agents_dir().join("node_modules");
-    [
-        base.join("@anthropic-ai/claude-code-linux-x64/claude"),
-        base.join("@anthropic-ai/claude-code-linux-arm64/claude"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
-}
 
 /// A tiny Node project whose tests run offline: `npm test` runs `node --test`
 /// with a reporter that prints mocha's summary lines ("2 passing").
@@ -99,12 +90,7 @@ fn file(wt: &Path, name: &str) -> String {
 
 #[test]
 fn claude_code_edits_runs_the_tests_and_stops_into_a_review() {
-    let Some(claude) = claude_bin() else {
-        assert!(
-            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-            "the test command installs the real agents; they are missing"
-        );
-        eprintln!("SKIPPED: Claude Code is not installed (npm install --prefix target/agents @anthropic-ai/claude-code)");
+    let Some(claude) = agents::claude() else {
         return;
     };
     let w = World::new();
@@ -147,29 +133,17 @@ fn claude_code_edits_runs_the_tests_and_stops_into_a_review() {
     let config = w.root.join("claude-config");
     std::fs::create_dir_all(&config).unwrap();
     let started = Instant::now();
-    let out = Command::new(&claude)
-        .args([
-            "-p",
-            "Make sum() accept numeric strings.",
-            "--output-format",
-            "json",
-        ])
-        .current_dir(&wt)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("CLAUDE_CONFIG_DIR", &config)
-        .env(
-            "ANTHROPIC_BASE_URL",
-            format!("http://127.0.0.1:{}", server.port),
-        )
-        .env("ANTHROPIC_API_KEY", "dummy")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = agents::claude_direct(
+        &w,
+        &claude,
+        &wt,
+        &config,
+        server.port,
+        "Make sum() accept numeric strings.",
+    )
+    .stdin(Stdio::null())
+    .output()
+    .unwrap();
     let took = started.elapsed();
     let text = format!("stdout: {}\nstderr: {}", stdout(&out), stderr(&out));
     assert!(out.status.success(), "claude failed after {took:?}: {text}");

@@ -7,33 +7,18 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Instant;
 
+use common::agents;
 use common::model_server::{Api, ModelServer, FINAL_TEXT};
 use common::{stderr, stdout, World};
-
-fn claude_bin() -> Option<PathBuf> {
-    let base = common::agents_dir().join("node_modules");
-    [
-        base.join("@anthropic-ai/claude-code-linux-x64/claude"),
-        base.join("@anthropic-ai/claude-code-linux-arm64/claude"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
-}
 
 const COMMAND: &str = "echo sandboxed > sandboxed.txt";
 
 #[test]
 fn claude_code_in_the_sandbox_gets_its_hooks_answered_and_completes_a_task() {
-    let Some(claude) = claude_bin() else {
-        assert!(
-            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-            "the test command installs the real agents; they are missing"
-        );
-        eprintln!("SKIPPED: Claude Code is not installed (npm install --prefix target/agents @anthropic-ai/claude-code)");
+    let Some(claude) = agents::claude() else {
         return;
     };
     let w = World::new();
@@ -56,37 +41,7 @@ fn claude_code_in_the_sandbox_gets_its_hooks_answered_and_completes_a_task() {
     let config = w.root.join("claude-config");
     std::fs::create_dir_all(&config).unwrap();
     let started = Instant::now();
-    let out = w
-        .cmd(&[
-            "run",
-            "--task",
-            &t,
-            "--allow-host",
-            "model.test",
-            "--allow-write",
-            config.to_str().unwrap(),
-            "--keep-env",
-            "ANTHROPIC_API_KEY",
-            "--",
-            claude.to_str().unwrap(),
-            "-p",
-            "Do the scripted steps.",
-            "--output-format",
-            "json",
-        ])
-        .env(
-            "PADDOCK_PROXY_HOSTS",
-            format!("model.test=127.0.0.1:{}", server.port),
-        )
-        .env("CLAUDE_CONFIG_DIR", &config)
-        .env(
-            "ANTHROPIC_BASE_URL",
-            format!("http://model.test:{}", server.port),
-        )
-        .env("ANTHROPIC_API_KEY", "dummy")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
+    let out = agents::claude_in_sandbox(&w, &claude, &t, &config, server.port, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()

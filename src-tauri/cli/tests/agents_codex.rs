@@ -8,30 +8,19 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use common::agents;
 use common::model_server::{Api, ModelServer, FINAL_TEXT};
 use common::scenario::{approver, assert_outcomes, seed, SCRIPT};
 use common::{stderr, stdout, World};
 
-fn codex_bin() -> Option<PathBuf> {
-    let p = common::agents_dir().join("node_modules/.bin/codex");
-    p.exists().then_some(p)
-}
-
 #[test]
 fn codex_runs_allowed_approved_and_never_denied_or_undecided_commands() {
-    let Some(codex) = codex_bin() else {
-        assert!(
-            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-            "the test command installs the real agents; they are missing"
-        );
-        eprintln!(
-            "SKIPPED: Codex is not installed (npm install --prefix target/agents @openai/codex)"
-        );
+    let Some(codex) = agents::codex() else {
         return;
     };
     let w = World::new();
@@ -42,17 +31,7 @@ fn codex_runs_allowed_approved_and_never_denied_or_undecided_commands() {
         Api::OpenAiResponses,
         SCRIPT.iter().map(|s| s.to_string()).collect(),
     );
-    // The person's own Codex config points at the model; setup carries it over.
-    let user_codex = w.home().join(".codex");
-    std::fs::create_dir_all(&user_codex).unwrap();
-    std::fs::write(
-        user_codex.join("config.toml"),
-        format!(
-            "model = \"scripted-model\"\nmodel_provider = \"scripted\"\n\n[model_providers.scripted]\nname = \"scripted\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n",
-            server.port
-        ),
-    )
-    .unwrap();
+    agents::write_codex_user_config(&w, server.port);
     let o = w.paddock(&[
         "agent",
         "setup",
@@ -74,27 +53,10 @@ fn codex_runs_allowed_approved_and_never_denied_or_undecided_commands() {
         .unwrap()
         .starts_with(&format!("CODEX_HOME={}", codex_home.display())));
 
-    // Codex's sandbox helper cannot start when CODEX_HOME lies inside TMPDIR.
-    let tmp = w.root.join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let approving = approver(&w, "seed-approved", stop.clone());
     let started = Instant::now();
-    let out = Command::new(&codex)
-        .args([
-            "exec",
-            "--json",
-            "-s",
-            "workspace-write",
-            "Do the scripted steps.",
-        ])
-        .current_dir(&wt)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("CODEX_HOME", &codex_home)
-        .env("TMPDIR", &tmp)
-        .env("SCRIPTED_API_KEY", "dummy")
+    let out = agents::codex_exec(&w, &codex, &wt, &codex_home)
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -17,35 +17,13 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::agents;
 use common::model_server::{Api, ModelServer, FINAL_TEXT};
 use common::{stderr, stdout, World};
 use serde_json::Value;
-
-fn claude_bin() -> Option<PathBuf> {
-    let base = common::agents_dir().join("node_modules");
-    [
-        base.join("@anthropic-ai/claude-code-linux-x64/claude"),
-        base.join("@anthropic-ai/claude-code-linux-arm64/claude"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
-}
-
-fn codex_bin() -> Option<PathBuf> {
-    let p = common::agents_dir().join("node_modules/.bin/codex");
-    p.exists().then_some(p)
-}
-
-fn missing(what: &str) {
-    assert!(
-        std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-        "the test command installs the real agents; {what} is missing"
-    );
-    eprintln!("SKIPPED: {what} is not installed (npm install --prefix target/agents)");
-}
 
 /// A loopback port free right now (not the sandbox's proxy bridge port).
 fn free_port() -> u16 {
@@ -99,8 +77,8 @@ const CLAUDE_COMMAND: &str = "echo telemetry > telemetry.txt";
 
 #[test]
 fn claude_code_in_the_sandbox_sends_its_events_into_the_task_timeline() {
-    let Some(claude) = claude_bin() else {
-        return missing("Claude Code");
+    let Some(claude) = agents::claude() else {
+        return;
     };
     let w = World::new();
     let repo = w.repo("shop");
@@ -131,39 +109,8 @@ fn claude_code_in_the_sandbox_sends_its_events_into_the_task_timeline() {
     let server = ModelServer::start(Api::Anthropic, vec![CLAUDE_COMMAND.to_string()]);
     let config = w.root.join("claude-config");
     std::fs::create_dir_all(&config).unwrap();
-    let out = w
-        .cmd(&[
-            "run",
-            "--task",
-            &t,
-            "--allow-host",
-            "model.test",
-            "--allow-write",
-            config.to_str().unwrap(),
-            "--keep-env",
-            "ANTHROPIC_API_KEY",
-            "--",
-            claude.to_str().unwrap(),
-            "-p",
-            "Do the scripted steps.",
-            "--output-format",
-            "json",
-        ])
+    let out = agents::claude_in_sandbox(&w, &claude, &t, &config, server.port, &[])
         .env("PADDOCK_OTEL_PORT", port.to_string())
-        .env(
-            "PADDOCK_PROXY_HOSTS",
-            format!("model.test=127.0.0.1:{}", server.port),
-        )
-        .env("CLAUDE_CONFIG_DIR", &config)
-        .env(
-            "ANTHROPIC_BASE_URL",
-            format!("http://model.test:{}", server.port),
-        )
-        .env("ANTHROPIC_API_KEY", "dummy")
-        // Anthropic's own telemetry off; the OTel exporter is separate.
-        .env("DISABLE_TELEMETRY", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
@@ -216,24 +163,15 @@ const CODEX_COMMAND: &str = "echo telemetry > telemetry.txt";
 
 #[test]
 fn codex_with_paddock_otel_serve_sends_its_events_into_the_task_timeline() {
-    let Some(codex) = codex_bin() else {
-        return missing("Codex");
+    let Some(codex) = agents::codex() else {
+        return;
     };
     let w = World::new();
     let repo = w.repo("shop");
     let (t, wt) = w.task(&repo, "codex");
     let port = free_port();
     let server = ModelServer::start(Api::OpenAiResponses, vec![CODEX_COMMAND.to_string()]);
-    let user_codex = w.home().join(".codex");
-    std::fs::create_dir_all(&user_codex).unwrap();
-    std::fs::write(
-        user_codex.join("config.toml"),
-        format!(
-            "model = \"scripted-model\"\nmodel_provider = \"scripted\"\n\n[model_providers.scripted]\nname = \"scripted\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n",
-            server.port
-        ),
-    )
-    .unwrap();
+    agents::write_codex_user_config(&w, server.port);
     let o = w
         .cmd(&[
             "agent",
@@ -278,23 +216,7 @@ fn codex_with_paddock_otel_serve_sends_its_events_into_the_task_timeline() {
         "paddock otel serve did not start: {first:?}"
     );
 
-    let tmp = w.root.join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let out = Command::new(&codex)
-        .args([
-            "exec",
-            "--json",
-            "-s",
-            "workspace-write",
-            "Do the scripted steps.",
-        ])
-        .current_dir(&wt)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("CODEX_HOME", &codex_home)
-        .env("TMPDIR", &tmp)
-        .env("SCRIPTED_API_KEY", "dummy")
+    let out = agents::codex_exec(&w, &codex, &wt, &codex_home)
         .stdin(Stdio::null())
         .output()
         .unwrap();

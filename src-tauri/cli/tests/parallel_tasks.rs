@@ -12,25 +12,16 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::agents;
 use common::model_server::{Api, ModelServer, FINAL_TEXT};
 use common::{stderr, stdout, World};
 
 /// Generous bound for anything that waits on a real agent (2 shared cores).
 const WAIT: Duration = Duration::from_secs(180);
-
-fn claude_bin() -> Option<PathBuf> {
-    let base = common::agents_dir().join("node_modules");
-    [
-        base.join("@anthropic-ai/claude-code-linux-x64/claude"),
-        base.join("@anthropic-ai/claude-code-linux-arm64/claude"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
-}
 
 /// A plain HTTP server on 127.0.0.1 that answers every request with the
 /// Host it was asked for, so a fetched file says which name reached it.
@@ -84,42 +75,7 @@ fn start_agent(w: &World, claude: &Path, task: &str, host: &'static str, web: u1
     let server = ModelServer::start(Api::Anthropic, vec![command_of(host)]);
     let config = w.root.join(format!("claude-config-{task}"));
     std::fs::create_dir_all(&config).unwrap();
-    let child = w
-        .cmd(&[
-            "run",
-            "--task",
-            task,
-            "--allow-host",
-            "model.test",
-            "--allow-host",
-            host,
-            "--allow-write",
-            config.to_str().unwrap(),
-            "--keep-env",
-            "ANTHROPIC_API_KEY",
-            "--",
-            claude.to_str().unwrap(),
-            "-p",
-            "Do the scripted steps.",
-            "--output-format",
-            "json",
-        ])
-        .env(
-            "PADDOCK_PROXY_HOSTS",
-            format!(
-                "model.test=127.0.0.1:{},{host}=127.0.0.1:{web}",
-                server.port
-            ),
-        )
-        .env("CLAUDE_CONFIG_DIR", &config)
-        .env(
-            "ANTHROPIC_BASE_URL",
-            format!("http://model.test:{}", server.port),
-        )
-        .env("ANTHROPIC_API_KEY", "dummy")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
+    let child = agents::claude_in_sandbox(w, claude, task, &config, server.port, &[(host, web)])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -213,12 +169,7 @@ fn processes_under(root: &Path) -> Vec<String> {
 
 #[test]
 fn two_agents_at_once_ask_under_their_own_tasks_and_are_released_one_by_one() {
-    let Some(claude) = claude_bin() else {
-        assert!(
-            std::env::var_os("PADDOCK_REQUIRE_AGENTS").is_none(),
-            "the test command installs the real agents; they are missing"
-        );
-        eprintln!("SKIPPED: Claude Code is not installed (npm install --prefix target/agents @anthropic-ai/claude-code)");
+    let Some(claude) = agents::claude() else {
         return;
     };
     let w = World::new();

@@ -2,6 +2,7 @@
 //! and tasks made with `paddock task new`, and the real `paddock` binary.
 #![allow(dead_code)]
 
+pub mod agents;
 pub mod model_server;
 pub mod scenario;
 
