@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use model_server::{Api, ModelServer, Step};
 use serde_json::Value;
-use support::ui::{click, connect, css, find, find_css, git, paddock, screenshot, UI_WAIT};
+use support::ui::{
+    click, connect, css, find, find_css, git, invoke, paddock, screenshot, text_in, UI_WAIT,
+};
 use support::DesktopSession;
 
 const GOAL: &str = "Add left-pad to the checkout form and note why";
@@ -88,24 +90,6 @@ fn fake_key() -> String {
     }
     out.truncate(8 + 28);
     out
-}
-
-/// Call one of the app's own commands from inside the window (as the UI does).
-async fn invoke(c: &Client, command: &str) -> Value {
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        window.__TAURI_INTERNALS__.invoke(arguments[0]).then(
-            (v) => done({ ok: v === undefined ? null : v }),
-            (e) => done({ err: String(e) }));
-    "#;
-    let out = c
-        .execute_async(script, vec![Value::String(command.into())])
-        .await
-        .unwrap_or_else(|e| panic!("cannot call {command}: {e}"));
-    if let Some(err) = out.get("err") {
-        panic!("{command} failed: {err}");
-    }
-    out["ok"].clone()
 }
 
 /// Wait for the wizard to show `stage` (of `task`, when given).
@@ -432,14 +416,7 @@ async fn first_run(desk: &mut DesktopSession, claude: &Path) {
     assert_eq!(tray["items"][0]["label"], format!("{task_id}: {ASK}"));
     click(&c, "nav-approvals").await;
     let card = find_css(&c, "[data-testid=approval]").await;
-    let action = card
-        .find(Locator::Css(&css("approval-action")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(action, ASK);
+    assert_eq!(text_in(&card, "approval-action").await, ASK);
     card.find(Locator::Css(&css("deny")))
         .await
         .unwrap()
