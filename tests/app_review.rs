@@ -15,8 +15,8 @@
 mod support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
@@ -25,7 +25,7 @@ use paddock_engine::task::{self, TaskState};
 use paddock_engine::{PaddockHome, Store};
 use serde_json::Value;
 use support::ui::{
-    click, connect, dunst_history, dunstctl, find, find_css, paddock, screenshot, UI_WAIT,
+    click, connect, dunst_history, dunstctl, find, find_css, git, paddock, screenshot, UI_WAIT,
 };
 use support::DesktopSession;
 
@@ -68,30 +68,6 @@ async fn until<F: Fn(&Value) -> bool>(c: &Client, what: &str, command: &str, ok:
     }
 }
 
-fn git_out(desk: &DesktopSession, dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Paddock E2E",
-            "-c",
-            "user.email=e2e@paddock.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", desk.path("HOME"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 fn big_table(changed: bool) -> String {
     let mut s = String::with_capacity(BIG_LINES * 40);
     for i in 0..BIG_LINES {
@@ -105,7 +81,7 @@ fn big_table(changed: bool) -> String {
 fn make_repo(desk: &DesktopSession) -> PathBuf {
     let repo = desk.root.path().join("src").join("shop");
     std::fs::create_dir_all(repo.join("src")).unwrap();
-    git_out(desk, &repo, &["init", "-q", "-b", "main"]);
+    git(desk, &repo, &["init", "-q", "-b", "main"]);
     std::fs::write(
         repo.join("src/lib.rs"),
         "pub fn tax(cents: u64) -> u64 {\n    cents * 8 / 100\n}\n",
@@ -113,8 +89,8 @@ fn make_repo(desk: &DesktopSession) -> PathBuf {
     .unwrap();
     std::fs::write(repo.join("OLD_NOTES.md"), "# Old notes\n\nTo be removed.\n").unwrap();
     std::fs::write(repo.join(BIG), big_table(false)).unwrap();
-    git_out(desk, &repo, &["add", "."]);
-    git_out(desk, &repo, &["commit", "-q", "-m", "shop"]);
+    git(desk, &repo, &["add", "."]);
+    git(desk, &repo, &["commit", "-q", "-m", "shop"]);
     std::fs::canonicalize(&repo).unwrap()
 }
 
@@ -262,7 +238,7 @@ async fn a_reviewed_task_merges_from_the_app_and_the_base_branch_moves() {
 
 async fn review_end_to_end(desk: &mut DesktopSession) {
     let repo = make_repo(desk);
-    let main_before = git_out(desk, &repo, &["rev-parse", "main"]);
+    let main_before = git(desk, &repo, &["rev-parse", "main"]);
     let created = paddock_ok(
         desk,
         &[
@@ -415,7 +391,7 @@ async fn review_end_to_end(desk: &mut DesktopSession) {
     .expect_err("the engine refuses an unreviewed merge");
     assert_eq!(refused["reason"], "unreviewed", "{refused}");
     assert_eq!(refused["merge_anyway"], false);
-    assert_eq!(git_out(desk, &repo, &["rev-parse", "main"]), main_before);
+    assert_eq!(git(desk, &repo, &["rev-parse", "main"]), main_before);
 
     // Every file renders side by side (the small ones first: CodeMirror is warm).
     for path in ["src/lib.rs", "src/tax.rs", "OLD_NOTES.md"] {
@@ -501,19 +477,19 @@ async fn review_end_to_end(desk: &mut DesktopSession) {
     );
 
     // git agrees: main moved to include the change, the worktree and branch are gone.
-    let main_after = git_out(desk, &repo, &["rev-parse", "main"]);
+    let main_after = git(desk, &repo, &["rev-parse", "main"]);
     assert_ne!(main_after, main_before, "main moved");
-    git_out(
+    git(
         desk,
         &repo,
         &["merge-base", "--is-ancestor", &main_before, "main"],
     );
     assert_eq!(
-        git_out(desk, &repo, &["show", "main:src/tax.rs"]),
+        git(desk, &repo, &["show", "main:src/tax.rs"]),
         "/// Round half up.\npub fn round(n: u64, d: u64) -> u64 {\n    (n + d / 2) / d\n}"
     );
     assert_eq!(
-        git_out(
+        git(
             desk,
             &repo,
             &["ls-tree", "--name-only", "main", "OLD_NOTES.md"]
@@ -521,10 +497,10 @@ async fn review_end_to_end(desk: &mut DesktopSession) {
         ""
     );
     assert!(!worktree.exists(), "the worktree is gone");
-    assert_eq!(git_out(desk, &repo, &["branch", "--list", &branch]), "");
+    assert_eq!(git(desk, &repo, &["branch", "--list", &branch]), "");
     // The user's checkout (on main) was updated safely.
     assert!(repo.join("src/tax.rs").is_file());
-    assert_eq!(git_out(desk, &repo, &["status", "--porcelain"]), "");
+    assert_eq!(git(desk, &repo, &["status", "--porcelain"]), "");
 
     // The queue is empty, and the Logs screen shows the task's timeline by kind.
     find(&c, "review-empty").await;
